@@ -1,0 +1,37 @@
+# Two entry points for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run build test lint typecheck check-extract clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+build: setup
+	$(BIN)/bassin-kg build
+
+run: build
+	$(BIN)/bassin-kg serve --host 127.0.0.1 --port 8000
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: setup
+	$(BIN)/mypy --strict src
+
+check-extract: setup
+	$(BIN)/bassin-kg extract --check
+
+test: setup lint typecheck check-extract
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf build dist
