@@ -40,12 +40,18 @@ class Settings:
     max_request_bytes: int = 1_000_000
     html_row_cap: int = 1000
     cache_entries: int = 256
+    #: queries evaluated at once (each in its own worker process); more get 503 + Retry-After
+    max_concurrent_queries: int = 4
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None
     #: hosts a SERVICE clause may reach from the public endpoint (empty: SERVICE refused)
     service_allowlist: tuple[str, ...] = ()
     insee_endpoint: str = "http://rdf.insee.fr/sparql"
+    #: seconds one request to the INSEE endpoint may take (``link insee``)
+    insee_timeout: float = 30.0
+    #: further attempts after a failed request to the INSEE endpoint (with exponential backoff)
+    insee_retries: int = 2
     #: how many earlier releases to keep beside the current one
     keep_releases: int = 2
 

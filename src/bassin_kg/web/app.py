@@ -1,0 +1,191 @@
+"""The web application: ``create_app`` builds it from a :class:`Settings`, ``run_server`` serves it.
+
+No state lives at module level: everything an app needs is built by :func:`create_app` and kept in
+``app.state`` (``settings``, ``sparql``: the :class:`SparqlService`, ``graph_store``). Route functions
+read it from ``request.app.state``, so several apps (tests, workers) never share anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio.to_thread
+import pyoxigraph as ox
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bassin_kg.errors import UsageError
+from bassin_kg.namespaces import PREFIXES
+from bassin_kg.settings import ENV_PREFIX, Settings
+from bassin_kg.web import pages
+from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
+from bassin_kg.web.graph_store import GraphStore
+from bassin_kg.web.sparql import SparqlService, release_id
+
+SPARQL_METHODS = ("GET", "HEAD", "POST")
+GRAPH_STORE_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
+
+
+def _service(request: Request) -> SparqlService:
+    service: SparqlService = request.app.state.sparql
+    return service
+
+
+async def sparql_endpoint(request: Request) -> Response:
+    """SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query), update, service description."""
+    return await _service(request).handle(request)
+
+
+async def sparql_method_not_allowed(request: Request) -> Response:
+    return PlainTextResponse(
+        f"{request.method} is not allowed on the SPARQL endpoint; use GET or POST "
+        "(graphs are changed through /rdf-graphs/service when updates are enabled)\n",
+        status_code=405,
+        headers={"Allow": ", ".join(SPARQL_METHODS)},
+    )
+
+
+async def graph_store_endpoint(request: Request) -> Response:
+    """SPARQL 1.1 Graph Store HTTP Protocol (off unless updates are enabled)."""
+    graph_store: GraphStore = request.app.state.graph_store
+    return await graph_store.handle(request)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    service: SparqlService = app.state.sparql
+    # start the query workers before the first request, off the event loop
+    await anyio.to_thread.run_sync(service.engine.start)
+    try:
+        yield
+    finally:
+        service.engine.close()
+
+
+def _check_update_settings(settings: Settings) -> None:
+    if settings.enable_update and not settings.update_token:
+        raise UsageError(
+            "--enable-update needs a bearer token: set BASSIN_KG_UPDATE_TOKEN to a long random secret "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`)"
+        )
+
+
+def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
+    """Build the application.
+
+    Without ``store`` the store at ``settings.store_path`` is served through worker processes (opened
+    read-only, or read-write with ``enable_update`` — for local editing and tests only). A missing or
+    corrupt store raises :class:`~bassin_kg.errors.StoreError` here, before anything listens.
+    """
+    _check_update_settings(settings)
+    engine: Engine
+    if store is None:
+        path = settings.store_path
+        # fail now with a clear message rather than in a worker later; the handle is closed at once
+        del_me = open_store(path, writable=False)
+        del del_me
+        engine = ProcessEngine(
+            path, writable=settings.enable_update, size=settings.max_concurrent_queries, prefixes=PREFIXES
+        )
+        release = release_id(path)
+    else:
+        engine = InProcessEngine(
+            store, writable=settings.enable_update, size=settings.max_concurrent_queries, prefixes=PREFIXES
+        )
+        release = f"memory-{uuid.uuid4().hex[:12]}"
+    service = SparqlService(settings, engine, release)
+
+    app = FastAPI(
+        title="bassin-kg",
+        description="Knowledge graph of the Nord–Pas-de-Calais mining basin: SPARQL and linked data.",
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    app.state.sparql = service
+    app.state.graph_store = GraphStore(service)
+    app.add_api_route("/sparql", sparql_endpoint, methods=list(SPARQL_METHODS), summary="SPARQL 1.1 endpoint")
+    app.add_api_route(
+        "/sparql", sparql_method_not_allowed, methods=["PUT", "DELETE", "PATCH"], include_in_schema=False
+    )
+    app.add_api_route(
+        "/rdf-graphs/service",
+        graph_store_endpoint,
+        methods=list(GRAPH_STORE_METHODS),
+        summary="SPARQL 1.1 Graph Store HTTP Protocol",
+    )
+    # linked-data pages, /def, /query and the named-query API (web/pages.py)
+    pages.install(app)
+    if settings.cors_origins:
+        write_methods = ["PUT", "DELETE"] if settings.enable_update else []
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            # never credentials: with them a '*' origin would hand any site the user's session
+            allow_credentials=False,
+            allow_methods=[*SPARQL_METHODS, *write_methods],
+            allow_headers=["Accept", "Content-Type", "If-None-Match"]
+            + (["Authorization"] if settings.enable_update else []),
+            expose_headers=["ETag", "X-Cache", "Retry-After"],
+            max_age=600,
+        )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory bassin_kg.web.app:app_from_env``: settings from BASSIN_KG_*."""
+    return create_app(Settings.from_env())
+
+
+def settings_to_env(settings: Settings) -> dict[str, str]:
+    """``settings`` as BASSIN_KG_* variables that :meth:`Settings.from_env` reads back identically."""
+    env: dict[str, str] = {}
+    for spec in dataclasses.fields(settings):
+        value = getattr(settings, spec.name)
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, tuple):
+            text = ",".join(value)
+        elif isinstance(value, Path):
+            text = str(value.resolve())
+        else:
+            text = str(value)
+        env[ENV_PREFIX + spec.name.upper()] = text
+    return env
+
+
+def run_server(settings: Settings, *, workers: int = 1) -> None:
+    """Serve with uvicorn on ``settings.host:settings.port``.
+
+    With ``workers > 1`` uvicorn starts processes that each build their app from the environment
+    (``app_from_env``), so the settings are exported as BASSIN_KG_* variables here, just before
+    uvicorn starts them, and nowhere else. Updates need a single writer: they refuse several workers.
+    """
+    import uvicorn
+
+    if workers < 1:
+        raise UsageError(f"--workers {workers} must be at least 1")
+    _check_update_settings(settings)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        return
+    if settings.enable_update:
+        raise UsageError("--enable-update serves a single writer: use --workers 1")
+    # validate in the parent, so a bad store is one clear error instead of one per worker
+    open_store(settings.store_path, writable=False)
+    os.environ.update(settings_to_env(settings))
+    uvicorn.run(
+        "bassin_kg.web.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+    )

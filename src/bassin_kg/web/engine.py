@@ -1,0 +1,511 @@
+"""Where queries run: a small pool of worker processes that can be killed, so a timeout really stops.
+
+pyoxigraph cannot cancel a running query (``Store.query`` has no timeout or cancellation token; see
+oxigraph issue #1926), and a thread cannot be killed. So each worker process opens the store itself,
+evaluates *and serialises* a job, and sends back bytes; when a job outlives its timeout the worker is
+killed and replaced. The event loop never runs a query: jobs run through ``anyio.to_thread``.
+
+Read-only serving opens the store read-only in up to ``size`` workers. With updates enabled a single
+worker holds the store read-write (two processes may not write one RocksDB, and reading while another
+process writes is undefined), so queries and updates are serialised through it — fine for local editing.
+
+:class:`InProcessEngine` serves a :class:`pyoxigraph.Store` object handed to ``create_app`` (in-memory
+stores for tests or embedding). It cannot stop a query that overruns: it answers the timeout and lets
+the thread finish.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import multiprocessing.connection
+import os
+import queue
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Protocol
+
+import anyio.to_thread
+import pyoxigraph as ox
+
+from bassin_kg.errors import StoreError
+
+_RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+_RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+# Turtle, RDF/XML and JSON-LD read better with the project's prefixes; the line formats ignore them
+_PREFIXED = {"ttl", "rdfxml"}
+
+ErrorKind = Literal["syntax", "not_acceptable", "not_found", "bad_data", "evaluation"]
+
+
+# jobs ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueryJob:
+    """Evaluate a query and serialise it in whichever format matches its form (None: not acceptable)."""
+
+    query: str
+    solutions_format: str | None
+    graph_format: str | None
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    union_default_graph: bool = True
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateJob:
+    update: str
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphReadJob:
+    """Serialise one graph of the store (``graph=None``: the store's own default graph)."""
+
+    graph: str | None
+    format: str
+
+
+@dataclass(frozen=True)
+class GraphWriteJob:
+    graph: str | None
+    data: bytes
+    media_type: str
+    replace: bool
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphDropJob:
+    graph: str | None
+
+
+@dataclass(frozen=True)
+class StatsJob:
+    """Triple counts: of each named graph, of the store's default graph and of their union."""
+
+
+Job = QueryJob | UpdateJob | GraphReadJob | GraphWriteJob | GraphDropJob | StatsJob
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    named: tuple[tuple[str, int], ...]
+    default_graph_triples: int
+    union_triples: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    body: bytes = b""
+    #: short name of the format of ``body`` (see :mod:`bassin_kg.web.negotiation`)
+    format: str | None = None
+    #: a Graph Store write created the graph (201) rather than changing it (204)
+    created: bool = False
+    stats: GraphStats | None = None
+
+
+class JobError(Exception):
+    """The job was refused or failed; ``kind`` tells the HTTP layer which status to answer."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+
+
+class JobTimeoutError(Exception):
+    """The job outlived its timeout (and, in the process engine, its worker was killed)."""
+
+
+# evaluation: the same function runs in a worker process or in-process -------------------------------
+def _graph_name(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    return ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+
+
+def execute(store: ox.Store, job: Job, prefixes: dict[str, str] | None = None) -> Outcome:
+    """Run ``job`` on ``store``; raise :class:`JobError` for anything the client should hear about.
+
+    ``prefixes`` are declared in Turtle and RDF/XML output.
+    """
+    try:
+        if isinstance(job, QueryJob):
+            return _execute_query(store, job, prefixes)
+        if isinstance(job, UpdateJob):
+            store.update(job.update, base_iri=job.base_iri)
+            return Outcome()
+        if isinstance(job, GraphReadJob):
+            name = _graph_name(job.graph)
+            if isinstance(name, ox.NamedNode) and not store.contains_named_graph(name):
+                raise JobError("not_found", f"no graph <{job.graph}> in this store")
+            triples = (q.triple for q in store.quads_for_pattern(None, None, None, name))
+            return Outcome(_serialise_triples(triples, job.format, prefixes), job.format)
+        if isinstance(job, GraphWriteJob):
+            return _write_graph(store, job)
+        if isinstance(job, GraphDropJob):
+            name = _graph_name(job.graph)
+            if isinstance(name, ox.NamedNode):
+                if not store.contains_named_graph(name):
+                    raise JobError("not_found", f"no graph <{job.graph}> in this store")
+                store.remove_graph(name)
+            else:
+                store.clear_graph(name)
+            return Outcome()
+        return Outcome(stats=_stats(store))
+    except SyntaxError as exc:
+        raise JobError("syntax", str(exc)) from None
+    except (OSError, ValueError) as exc:
+        # evaluation errors: a failing SERVICE call, a type error in an IRI, a store read error
+        raise JobError("evaluation", str(exc)) from None
+
+
+def _execute_query(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None) -> Outcome:
+    kwargs: dict[str, object] = {}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        # protocol dataset: what is not given is empty (SPARQL 1.1 Protocol §2.1.4)
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
+    elif job.union_default_graph:
+        kwargs["use_default_graph_as_union"] = True
+    result = store.query(job.query, base_iri=job.base_iri, **kwargs)  # type: ignore[arg-type]
+    if isinstance(result, ox.QueryTriples):
+        if job.graph_format is None:
+            raise JobError("not_acceptable", "graph")
+        return Outcome(_serialise_triples(result, job.graph_format, prefixes), job.graph_format)
+    if job.solutions_format is None:
+        raise JobError("not_acceptable", "solutions")
+    body = result.serialize(format=_RESULT_FORMATS[job.solutions_format])
+    assert body is not None  # no output file given: serialize returns the bytes
+    return Outcome(body, job.solutions_format)
+
+
+def _serialise_triples(triples: object, fmt: str, prefixes: dict[str, str] | None) -> bytes:
+    used = prefixes if fmt in _PREFIXED else None
+    body = ox.serialize(triples, format=_RDF_FORMATS[fmt], prefixes=used)  # type: ignore[arg-type]
+    assert body is not None
+    return body
+
+
+def _write_graph(store: ox.Store, job: GraphWriteJob) -> Outcome:
+    rdf_format = ox.RdfFormat.from_media_type(job.media_type)
+    if rdf_format is None or rdf_format.supports_datasets:
+        raise JobError("bad_data", f"cannot read a graph from {job.media_type!r}")
+    name = _graph_name(job.graph)
+    try:
+        # parse fully before touching the store: a syntax error must leave the graph unchanged
+        quads = [
+            ox.Quad(q.subject, q.predicate, q.object, name)
+            for q in ox.parse(job.data, format=rdf_format, base_iri=job.base_iri)
+        ]
+    except SyntaxError as exc:
+        raise JobError("bad_data", f"the {job.media_type} body is not valid: {exc}") from None
+    created = isinstance(name, ox.NamedNode) and not store.contains_named_graph(name)
+    if job.replace:
+        store.clear_graph(name)
+    if isinstance(name, ox.NamedNode):
+        store.add_graph(name)  # an empty PUT still creates the graph
+    store.extend(quads)
+    return Outcome(created=created)
+
+
+def _stats(store: ox.Store) -> GraphStats:
+    named = []
+    for graph in sorted(store.named_graphs(), key=lambda g: g.value):
+        count = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+        named.append((graph.value, count))
+    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    union_rows = store.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }",
+        use_default_graph_as_union=True,
+    )
+    assert isinstance(union_rows, ox.QuerySolutions)
+    union = next(iter(union_rows))["n"]
+    return GraphStats(tuple(named), default, int(union.value) if union is not None else 0)
+
+
+# engines --------------------------------------------------------------------------------------------
+class Engine(Protocol):
+    """Runs jobs off the event loop and enforces their timeout."""
+
+    writable: bool
+
+    async def run(self, job: Job, timeout: float) -> Outcome: ...
+
+    def start(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(path: Path, *, writable: bool) -> ox.Store:
+    """Open the store at ``path``; a missing or unreadable store is a :class:`StoreError`."""
+    if not path.is_dir():
+        raise StoreError(
+            f"no store at {path}; run `bassin-kg build` first, or give --store / BASSIN_KG_STORE"
+        )
+    try:
+        return ox.Store(str(path)) if writable else ox.Store.read_only(str(path))
+    except (OSError, RuntimeError) as exc:  # pyoxigraph reports RocksDB corruption as RuntimeError
+        raise StoreError(
+            f"cannot open the store at {path} ({exc}); it is corrupt, incomplete or locked by another "
+            "process — rebuild it with `bassin-kg build` or point --store at a good one"
+        ) from None
+
+
+def worker_main() -> None:
+    """Body of a worker process: open the store, then answer jobs until told to stop.
+
+    Started as ``python -c "from bassin_kg.web.engine import worker_main; worker_main()" IN OUT``
+    with the two pipe descriptors it talks on: a plain interpreter, so nothing of the server (its
+    threads, its ``__main__``) is inherited or re-imported.
+    """
+    receive = multiprocessing.connection.Connection(int(sys.argv[1]), writable=False)
+    send = multiprocessing.connection.Connection(int(sys.argv[2]), readable=False)
+    path, writable, prefixes = receive.recv()
+    try:
+        store = open_store(Path(path), writable=writable)
+    except StoreError as exc:
+        send.send(("fail", str(exc)))
+        return
+    send.send(("ready", None))
+    while True:
+        try:
+            job = receive.recv()
+        except EOFError:
+            return  # the server went away
+        if job is None:
+            return
+        try:
+            send.send(("ok", execute(store, job, prefixes)))
+        except JobError as exc:
+            send.send(("error", (exc.kind, exc.message)))
+
+
+_WORKER_CODE = "from bassin_kg.web.engine import worker_main; worker_main()"
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    receive: multiprocessing.connection.Connection
+    send: multiprocessing.connection.Connection
+
+    @classmethod
+    def spawn(cls) -> _Worker:
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_CODE, str(to_child_r), str(from_child_w)],
+                pass_fds=(to_child_r, from_child_w),
+                stdin=subprocess.DEVNULL,
+            )
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        return cls(
+            process,
+            multiprocessing.connection.Connection(from_child_r, writable=False),
+            multiprocessing.connection.Connection(to_child_w, readable=False),
+        )
+
+    def stop(self, *, kill: bool) -> None:
+        if not kill:
+            with contextlib.suppress(OSError):
+                self.send.send(None)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(2)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.receive.close()
+        self.send.close()
+
+
+@dataclass
+class ProcessEngine:
+    """Up to ``size`` worker processes over the on-disk store at ``path``."""
+
+    path: Path
+    writable: bool
+    size: int
+    #: prefixes declared in Turtle / RDF/XML answers
+    prefixes: dict[str, str] | None = None
+    #: seconds a new worker may take to open the store
+    start_timeout: float = 60.0
+    _idle: queue.Queue[_Worker] = field(default_factory=queue.Queue)
+    _workers: dict[int, _Worker] = field(default_factory=dict)
+    _count: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.writable:
+            self.size = 1  # one read-write opener at a time
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker.spawn()
+        with self._lock:
+            self._workers[id(worker)] = worker
+        try:
+            worker.send.send((str(self.path), self.writable, self.prefixes))
+            if not worker.receive.poll(self.start_timeout):
+                raise StoreError(f"the query worker did not open the store at {self.path} in time")
+            status, message = worker.receive.recv()
+        except (EOFError, OSError):
+            self._discard(worker)
+            raise StoreError(f"the query worker died while opening the store at {self.path}") from None
+        except StoreError:
+            self._discard(worker)
+            raise
+        if status != "ready":
+            self._discard(worker)
+            raise StoreError(str(message))
+        return worker
+
+    def _discard(self, worker: _Worker, *, kill: bool = True) -> None:
+        with self._lock:
+            # close() and a background refill may both reach a worker: only the first one stops it
+            owned = self._workers.pop(id(worker), None) is not None
+        if owned:
+            worker.stop(kill=kill)
+
+    def _reserve_slot(self) -> bool:
+        with self._lock:
+            if not self._closed and self._count < self.size:
+                self._count += 1
+                return True
+            return False
+
+    def _release_slot(self) -> None:
+        with self._lock:
+            self._count -= 1
+
+    def _add_worker(self) -> None:
+        try:
+            worker = self._spawn()
+        except StoreError:
+            self._release_slot()
+            raise
+        if self._closed:
+            self._discard(worker)
+            return
+        self._idle.put(worker)
+
+    def _refill(self) -> None:
+        # a background refill that fails leaves the slot free: the next query retries and reports it
+        with contextlib.suppress(StoreError):
+            self._add_worker()
+
+    def start(self) -> None:
+        """Start every worker now, so the first queries do not pay for it."""
+        threads = []
+        while self._reserve_slot():
+            thread = threading.Thread(target=self._refill, daemon=True)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+
+    def _acquire(self, timeout: float) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        if self._reserve_slot():
+            self._add_worker()
+        try:
+            return self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise JobTimeoutError() from None
+
+    def _run_sync(self, job: Job, timeout: float) -> Outcome:
+        worker = self._acquire(timeout)
+        try:
+            worker.send.send(job)
+            ready = worker.receive.poll(timeout)
+            reply = worker.receive.recv() if ready else None
+        except (EOFError, OSError):
+            reply = None  # the worker died (out of memory, killed): replace it and report
+            ready = True
+        if reply is None:
+            self._discard(worker)  # this is what really stops the query
+            self._release_slot()
+            # refill in the background: the next query should not wait for a new process
+            if self._reserve_slot():
+                threading.Thread(target=self._refill, daemon=True).start()
+            if ready:
+                raise JobError("evaluation", "the query worker stopped unexpectedly; try again")
+            raise JobTimeoutError()
+        self._idle.put(worker)
+        status, payload = reply
+        if status == "ok":
+            assert isinstance(payload, Outcome)
+            return payload
+        kind, message = payload
+        raise JobError(kind, message)
+
+    async def run(self, job: Job, timeout: float) -> Outcome:
+        return await anyio.to_thread.run_sync(self._run_sync, job, timeout)
+
+    def close(self) -> None:
+        """Stop every worker (idle ones cleanly, busy ones by force)."""
+        with self._lock:
+            self._closed = True
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for worker in idle:
+            self._discard(worker, kill=False)
+        with self._lock:
+            busy = list(self._workers.values())
+        for worker in busy:
+            self._discard(worker)
+
+
+@dataclass
+class InProcessEngine:
+    """Jobs on a store object in this process, in a thread pool; an overrun is answered, not stopped."""
+
+    store: ox.Store
+    writable: bool
+    size: int
+    prefixes: dict[str, str] | None = None
+    _pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(self.size, thread_name_prefix="sparql")
+
+    def _run_sync(self, job: Job, timeout: float) -> Outcome:
+        self.start()
+        assert self._pool is not None
+        future = self._pool.submit(execute, self.store, job, self.prefixes)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise JobTimeoutError() from None
+
+    async def run(self, job: Job, timeout: float) -> Outcome:
+        return await anyio.to_thread.run_sync(self._run_sync, job, timeout)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

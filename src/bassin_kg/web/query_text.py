@@ -1,0 +1,148 @@
+"""Light lexical checks on SPARQL text, before it reaches the engine.
+
+The engine parses the query for real; here we only need to find a few keywords (SERVICE, FROM, USING,
+WITH, WHERE) that are *not* inside a string, an IRI or a comment. :func:`mask` blanks strings and
+comments (keeping every offset) so plain regular expressions can then be used safely.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_LEXEMES = re.compile(
+    r"""
+    (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+             | '''(?:[^'\\]|\\.|'(?!''))*'''
+             | "(?:[^"\\\n\r]|\\.)*"
+             | '(?:[^'\\\n\r]|\\.)*')
+  | (?P<comment>\#[^\n\r]*)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def _keyword(word: str) -> str:
+    # not part of a variable (?x / $x), a prefixed name (ex:from) or a longer word
+    return rf"(?<![\w?$:.\-]){word}(?![\w:\-])"
+
+
+_SERVICE = re.compile(
+    _keyword("SERVICE") + r"(?:\s+SILENT)?\s*(?P<target><[^>]*>|[?$]\w+|[\w.\-]*:[^\s{]*)?", re.IGNORECASE
+)
+_PREFIX = re.compile(_keyword("PREFIX") + r"\s+(?P<name>[\w.\-]*):\s*(?P<iri><[^>]*>)", re.IGNORECASE)
+_FROM = re.compile(_keyword("FROM"), re.IGNORECASE)
+_USING_OR_WITH = re.compile(_keyword("(?:USING|WITH)"), re.IGNORECASE)
+_WHERE = re.compile(_keyword("WHERE"), re.IGNORECASE)
+_DELETE_BEFORE = re.compile(_keyword("DELETE") + r"\s*$", re.IGNORECASE)
+
+
+class QueryTextError(ValueError):
+    """The text breaks one of this endpoint's rules (not a syntax error: the engine reports those)."""
+
+
+def mask(text: str) -> str:
+    """``text`` with string contents and comments blanked out; IRIs and offsets are kept."""
+
+    def blank(match: re.Match[str]) -> str:
+        lexeme = match.group(0)
+        if match.lastgroup == "iri":
+            return lexeme
+        if match.lastgroup == "string":
+            return lexeme[0] + " " * (len(lexeme) - 2) + lexeme[-1]
+        return " " * len(lexeme)
+
+    return _LEXEMES.sub(blank, text)
+
+
+def has_from_clause(query: str) -> bool:
+    """True when the query names its own dataset (FROM / FROM NAMED)."""
+    return _FROM.search(mask(query)) is not None
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    target: str  # as written: <iri>, ?var or prefixed name
+    iri: str | None  # the resolved IRI when the target is one
+
+
+def service_calls(text: str) -> list[ServiceCall]:
+    """Every SERVICE clause of ``text``, with its target resolved when it is an IRI or prefixed name."""
+    masked = mask(text)
+    prefixes = {m.group("name"): m.group("iri")[1:-1] for m in _PREFIX.finditer(masked)}
+    calls: list[ServiceCall] = []
+    for match in _SERVICE.finditer(masked):
+        target = match.group("target") or ""
+        iri: str | None = None
+        if target.startswith("<"):
+            iri = target[1:-1]
+        elif ":" in target and target[0] not in "?$":
+            prefix, _, local = target.partition(":")
+            if prefix in prefixes:
+                iri = prefixes[prefix] + local
+        calls.append(ServiceCall(target, iri))
+    return calls
+
+
+def check_services(text: str, allowlist: Sequence[str]) -> None:
+    """Refuse SERVICE clauses unless each one reaches an allow-listed host."""
+    calls = service_calls(text)
+    if not calls:
+        return
+    if not allowlist:
+        raise QueryTextError(
+            "SERVICE (federated query) is not allowed on this endpoint; "
+            "run the query against the remote endpoint directly"
+        )
+    allowed = {host.lower() for host in allowlist}
+    for call in calls:
+        if call.iri is None:
+            raise QueryTextError(
+                f"SERVICE {call.target or '(no target)'} is refused: the target must be a written IRI "
+                f"whose host is one of: {', '.join(sorted(allowed))}"
+            )
+        parts = urlsplit(call.iri)
+        host = (parts.hostname or "").lower()
+        if host not in allowed and parts.netloc.lower() not in allowed:
+            raise QueryTextError(
+                f"SERVICE <{call.iri}> is refused: host {host or '(none)'!r} is not in the allow-list "
+                f"({', '.join(sorted(allowed))})"
+            )
+
+
+def add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+    """Apply ``using-graph-uri`` / ``using-named-graph-uri`` to each DELETE/INSERT … WHERE operation.
+
+    SPARQL 1.1 Protocol §2.2.3: these parameters act as USING / USING NAMED clauses; an update that
+    already has USING, USING NAMED or WITH together with them is an error.
+    """
+    if not using and not using_named:
+        return update
+    masked = mask(update)
+    if _USING_OR_WITH.search(masked):
+        raise QueryTextError(
+            "using-graph-uri / using-named-graph-uri cannot be combined with USING or WITH in the update; "
+            "keep one of the two"
+        )
+    clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named]) + " "
+    inserts: list[int] = []
+    for match in _WHERE.finditer(masked):
+        if _depth(masked, match.start()) != 0:
+            continue  # a WHERE of a sub-query
+        if _DELETE_BEFORE.search(masked, 0, match.start()):
+            raise QueryTextError(
+                "using-graph-uri / using-named-graph-uri do not apply to the DELETE WHERE short form; "
+                "write DELETE { … } WHERE { … } instead"
+            )
+        inserts.append(match.start())
+    for position in reversed(inserts):
+        update = update[:position] + clause + update[position:]
+    return update
+
+
+def _depth(masked: str, end: int) -> int:
+    # braces never occur in IRIs, and strings/comments are blanked: counting them is enough
+    return masked.count("{", 0, end) - masked.count("}", 0, end)

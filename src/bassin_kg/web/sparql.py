@@ -1,0 +1,463 @@
+"""The SPARQL 1.1 Protocol on ``/sparql``: reading requests, negotiating, running, answering.
+
+Errors follow the W3C protocol tests and Oxigraph server: 400 for a malformed request or query, 403 for an
+update on a read-only service, 406 when no result format is acceptable, 413 for an oversized request,
+415 for a POST body of the wrong type, 503 when the endpoint is busy or a query overran its time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bassin_kg.settings import Settings
+from bassin_kg.web import negotiation, service_description
+from bassin_kg.web.cache import CachedResponse, ResponseCache
+from bassin_kg.web.engine import (
+    Engine,
+    GraphStats,
+    Job,
+    JobError,
+    JobTimeoutError,
+    Outcome,
+    QueryJob,
+    StatsJob,
+    UpdateJob,
+)
+from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
+from bassin_kg.web.query_text import QueryTextError, add_using, check_services, has_from_clause
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+
+
+class ProtocolError(Exception):
+    """An HTTP error answer: status, a message saying what to do, and extra headers."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+    def response(self) -> Response:
+        return PlainTextResponse(self.message + "\n", status_code=self.status, headers=self.headers)
+
+
+# reading requests -----------------------------------------------------------------------------------
+def parse_params(raw: bytes, *, where: str) -> list[tuple[str, str]]:
+    """Decode ``a=b&c=d`` strictly as UTF-8 (a body or query string that is not UTF-8 is a 400)."""
+    try:
+        text = raw.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"the {where} is not valid UTF-8; encode the query as UTF-8") from None
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``max_bytes``."""
+    too_big = ProtocolError(
+        413, f"request body larger than {max_bytes} bytes, the limit of this endpoint; send a shorter query"
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def media_type_of(request: Request) -> str | None:
+    value = request.headers.get("content-type")
+    if value is None:
+        return None
+    return value.split(";")[0].strip().lower() or None
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """The parameters of one protocol request, whichever way they were sent."""
+
+    params: tuple[tuple[str, str], ...]
+    query: str | None = None
+    update: str | None = None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.params if k == name]
+
+    def one(self, name: str) -> str | None:
+        values = self.all(name)
+        if len(values) > 1:
+            raise ProtocolError(400, f"the {name!r} parameter is given {len(values)} times; give it once")
+        return values[0] if values else None
+
+
+async def read_protocol_request(request: Request, max_bytes: int) -> ProtocolRequest:
+    """Parameters from the URL and (for POST) the body, per SPARQL 1.1 Protocol §2.1 and §2.2."""
+    raw_query = request.scope.get("query_string", b"")
+    if len(raw_query) > max_bytes:
+        raise ProtocolError(413, f"query string longer than {max_bytes} bytes; send the query by POST")
+    params = parse_params(raw_query, where="query string")
+    if request.method in ("GET", "HEAD"):
+        if any(k == "update" for k, _ in params):
+            raise ProtocolError(
+                400, "updates must be sent by POST (form 'update=' or application/sparql-update)"
+            )
+        return _with_operation(ProtocolRequest(tuple(params)))
+    media = media_type_of(request)
+    accepted = f"{FORM}, {QUERY_TYPE} or {UPDATE_TYPE}"
+    if media is None:
+        raise ProtocolError(415, f"a POST to this endpoint needs a Content-Type: {accepted}")
+    if media not in (FORM, QUERY_TYPE, UPDATE_TYPE):
+        raise ProtocolError(415, f"Content-Type {media!r} is not accepted here; use {accepted}")
+    body = await read_body(request, max_bytes)
+    if media == FORM:
+        return _with_operation(ProtocolRequest(tuple(params + parse_params(body, where="form body"))))
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(400, f"the {media} body is not valid UTF-8; send it encoded as UTF-8") from None
+    for name in ("query", "update"):
+        if any(k == name for k, _ in params):
+            raise ProtocolError(400, f"a {media} POST carries the operation in its body, not in {name}=")
+    if media == QUERY_TYPE:
+        return ProtocolRequest(tuple(params), query=text)
+    return ProtocolRequest(tuple(params), update=text)
+
+
+def _with_operation(request: ProtocolRequest) -> ProtocolRequest:
+    query, update = request.one("query"), request.one("update")
+    if query is not None and update is not None:
+        raise ProtocolError(400, "give either a query or an update, not both")
+    return ProtocolRequest(request.params, query=query, update=update)
+
+
+def checked_iris(values: Sequence[str], parameter: str) -> tuple[str, ...]:
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError:
+            raise ProtocolError(400, f"{parameter}={value!r} is not an absolute IRI") from None
+    return tuple(values)
+
+
+# ETags ------------------------------------------------------------------------------------------------
+def release_id(store_path: Path) -> str:
+    """The build the store belongs to: ``release.json``'s id, the ``releases/<id>`` folder, or a hash."""
+    resolved = store_path.resolve()
+    manifest = resolved.parent / "release.json"
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict):
+            for key in ("id", "release_id", "release"):
+                if isinstance(data.get(key), str) and data[key]:
+                    return str(data[key])
+    if resolved.parent.parent.name == "releases":
+        return resolved.parent.name
+    # no release metadata: the path and the last change of its files identify this state of the store
+    stamp = max((p.stat().st_mtime_ns for p in resolved.iterdir()), default=0) if resolved.is_dir() else 0
+    return hashlib.sha256(f"{resolved}\0{stamp}".encode()).hexdigest()[:16]
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §13.1.2), as If-None-Match requires."""
+    if header is None:
+        return False
+    opaque = etag.removeprefix("W/")
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.removeprefix("W/") == opaque:
+            return True
+    return False
+
+
+# the service ----------------------------------------------------------------------------------------
+@dataclass
+class SparqlService:
+    """State of the endpoint: settings, engine, cache, ETag. One per app, kept in ``app.state.sparql``."""
+
+    settings: Settings
+    engine: Engine
+    release: str
+    cache: ResponseCache = field(init=False)
+    #: bumped by every successful update, so ETags and cache keys change with the data
+    generation: int = 0
+    _in_flight: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stats: tuple[str, GraphStats] | None = None
+
+    def __post_init__(self) -> None:
+        self.cache = ResponseCache(self.settings.cache_entries)
+
+    @property
+    def etag(self) -> str:
+        tag = self.release if not self.engine.writable else f"{self.release}-{self.generation}"
+        return f'W/"{tag}"'
+
+    def data_changed(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._stats = None
+        self.cache.clear()
+
+    # running jobs ---------------------------------------------------------------------------------
+    async def run(self, job: Job) -> Outcome:
+        """Run a job within the limits: at most ``max_concurrent_queries`` at once, each timed out."""
+        with self._lock:
+            if self._in_flight >= self.settings.max_concurrent_queries:
+                raise ProtocolError(
+                    503,
+                    f"the endpoint is busy ({self._in_flight} queries running); retry in a moment",
+                    {"Retry-After": "1"},
+                )
+            self._in_flight += 1
+        try:
+            return await self.engine.run(job, self.settings.query_timeout)
+        except JobTimeoutError:
+            raise ProtocolError(
+                503,
+                f"the query was stopped after {self.settings.query_timeout:g} s, the limit of this endpoint; "
+                "make it more selective (LIMIT, more specific patterns) or run it on a dump",
+            ) from None
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    async def run_query(
+        self,
+        query: str,
+        *,
+        solutions: Format | None,
+        graph: Format | None,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> tuple[CachedResponse, bool]:
+        """Serialised answer of ``query`` and whether it came from the cache (ProtocolError on failure)."""
+        try:
+            check_services(query, self.settings.service_allowlist)
+        except QueryTextError as exc:
+            raise ProtocolError(400, str(exc)) from None
+        union = default_graphs is None and named_graphs is None and not has_from_clause(query)
+        key = (
+            self.etag,
+            "query",
+            query,
+            default_graphs,
+            named_graphs,
+            solutions.name if solutions else None,
+            graph.name if graph else None,
+        )
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, True
+        job = QueryJob(
+            query,
+            solutions.name if solutions else None,
+            graph.name if graph else None,
+            default_graphs,
+            named_graphs,
+            union,
+        )
+        try:
+            outcome = await self.run(job)
+        except JobError as exc:
+            raise _query_failure(exc) from None
+        assert outcome.format is not None
+        answer = CachedResponse(outcome.body, negotiation.find(outcome.format).content_type)
+        self.cache.put(key, answer)
+        return answer, False
+
+    async def solutions(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """Rows of a SELECT as dicts of pyoxigraph terms (for pages built on the same engine)."""
+        answer, _ = await self.run_query(query, solutions=negotiation.find("json"), graph=None)
+        results = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
+        assert isinstance(results, ox.QuerySolutions)
+        names = [v.value for v in results.variables]
+        rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = []
+        for solution in results:
+            row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+            for name in names:
+                term = solution[name]
+                if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal):
+                    row[name] = term
+            rows.append(row)
+        return rows
+
+    async def triples(self, query: str) -> list[ox.Triple]:
+        """Triples of a CONSTRUCT or DESCRIBE (for pages built on the same engine)."""
+        answer, _ = await self.run_query(query, solutions=None, graph=negotiation.find("nt"))
+        return [q.triple for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+
+    async def stats(self) -> GraphStats:
+        """Triple counts per graph, computed once per state of the data."""
+        current = self._stats
+        if current is not None and current[0] == self.etag:
+            return current[1]
+        etag = self.etag
+        try:
+            outcome = await self.run(StatsJob())
+        except JobError as exc:
+            raise ProtocolError(500, f"could not count the triples of the store: {exc.message}") from None
+        assert outcome.stats is not None
+        self._stats = (etag, outcome.stats)
+        return outcome.stats
+
+    # authorisation ----------------------------------------------------------------------------------
+    def require_update_rights(self, request: Request) -> None:
+        """403 when updates are off; 401 unless the bearer token matches (constant-time comparison)."""
+        if not self.settings.enable_update or not self.engine.writable:
+            raise ProtocolError(
+                403,
+                "this is a read-only endpoint: updates are disabled. For local editing start it with "
+                "`bassin-kg serve --enable-update` and BASSIN_KG_UPDATE_TOKEN set",
+            )
+        token = self.settings.update_token or ""
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        challenge = 'Bearer realm="bassin-kg"'
+        if scheme.lower() != "bearer" or not given.strip():
+            raise ProtocolError(
+                401, "updates need 'Authorization: Bearer <token>'", {"WWW-Authenticate": challenge}
+            )
+        if not token or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            raise ProtocolError(
+                401,
+                "the bearer token is not valid",
+                {"WWW-Authenticate": challenge + ', error="invalid_token"'},
+            )
+
+    # the /sparql endpoint -------------------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        """Answer one request to ``/sparql``."""
+        try:
+            protocol = await read_protocol_request(request, self.settings.max_request_bytes)
+            if protocol.update is not None:
+                return await self._update(request, protocol)
+            if protocol.query is None:
+                if request.method in ("GET", "HEAD"):
+                    return await self._service_description(request, protocol)
+                raise ProtocolError(400, "missing 'query' (or 'update') parameter")
+            return await self._query(request, protocol, protocol.query)
+        except ProtocolError as exc:
+            return exc.response()
+
+    def _base_headers(self, cache: str | None = None) -> dict[str, str]:
+        headers = {"ETag": self.etag, "Vary": "Accept"}
+        if cache is not None:
+            headers["X-Cache"] = cache
+        return headers
+
+    def _not_modified(self, request: Request) -> Response | None:
+        if request.method in ("GET", "HEAD") and etag_matches(
+            request.headers.get("if-none-match"), self.etag
+        ):
+            return Response(status_code=304, headers=self._base_headers())
+        return None
+
+    async def _query(self, request: Request, protocol: ProtocolRequest, query: str) -> Response:
+        format_param = protocol.one("format")
+        accept = request.headers.get("accept")
+        try:
+            if format_param:
+                negotiation.check_format_param(format_param, (SOLUTION_FORMATS, GRAPH_FORMATS))
+            solutions = negotiation.choose(accept, format_param, SOLUTION_FORMATS)
+            graph = negotiation.choose(accept, format_param, GRAPH_FORMATS)
+        except NegotiationError as exc:
+            raise ProtocolError(400, str(exc)) from None
+        if solutions is None and graph is None:
+            raise _not_acceptable(SOLUTION_FORMATS + GRAPH_FORMATS)
+        default_graphs = named_graphs = None
+        given_default, given_named = protocol.all("default-graph-uri"), protocol.all("named-graph-uri")
+        if given_default or given_named:
+            default_graphs = checked_iris(given_default, "default-graph-uri")
+            named_graphs = checked_iris(given_named, "named-graph-uri")
+        not_modified = self._not_modified(request)
+        if not_modified is not None:
+            return not_modified
+        answer, hit = await self.run_query(
+            query, solutions=solutions, graph=graph, default_graphs=default_graphs, named_graphs=named_graphs
+        )
+        return Response(
+            answer.body,
+            media_type=answer.content_type,
+            headers=self._base_headers("hit" if hit else "miss"),
+        )
+
+    async def _update(self, request: Request, protocol: ProtocolRequest) -> Response:
+        assert protocol.update is not None
+        self.require_update_rights(request)
+        try:
+            check_services(protocol.update, self.settings.service_allowlist)
+            using = checked_iris(protocol.all("using-graph-uri"), "using-graph-uri")
+            using_named = checked_iris(protocol.all("using-named-graph-uri"), "using-named-graph-uri")
+            text = add_using(protocol.update, using, using_named)
+        except QueryTextError as exc:
+            raise ProtocolError(400, str(exc)) from None
+        try:
+            await self.run(UpdateJob(text))
+        except JobError as exc:
+            if exc.kind == "syntax":
+                raise ProtocolError(400, f"malformed update: {exc.message}") from None
+            raise ProtocolError(500, f"the update failed: {exc.message}") from None
+        self.data_changed()
+        return Response(status_code=204, headers={"ETag": self.etag})
+
+    async def _service_description(self, request: Request, protocol: ProtocolRequest) -> Response:
+        try:
+            fmt = negotiation.choose(request.headers.get("accept"), protocol.one("format"), GRAPH_FORMATS)
+        except NegotiationError as exc:
+            raise ProtocolError(400, str(exc)) from None
+        if fmt is None:
+            raise _not_acceptable(GRAPH_FORMATS)
+        not_modified = self._not_modified(request)
+        if not_modified is not None:
+            return not_modified
+        endpoint = str(request.url.replace(query=""))
+        key = (self.etag, "service-description", endpoint, fmt.name)
+        cached = self.cache.get(key)
+        if cached is None:
+            body = service_description.serialise(
+                service_description.describe(endpoint, self.settings, await self.stats()), fmt.name
+            )
+            cached = CachedResponse(body, fmt.content_type)
+            self.cache.put(key, cached)
+        return Response(cached.body, media_type=cached.content_type, headers=self._base_headers())
+
+
+def _not_acceptable(offers: Sequence[Format]) -> ProtocolError:
+    return ProtocolError(
+        406,
+        "none of the formats in Accept (or format=) is available; available: "
+        + negotiation.available(offers),
+    )
+
+
+def _query_failure(exc: JobError) -> ProtocolError:
+    if exc.kind == "syntax":
+        return ProtocolError(400, f"malformed query: {exc.message}")
+    if exc.kind == "not_acceptable":
+        offers = GRAPH_FORMATS if exc.message == "graph" else SOLUTION_FORMATS
+        form = "CONSTRUCT/DESCRIBE" if exc.message == "graph" else "SELECT/ASK"
+        return ProtocolError(
+            406, f"no acceptable format for a {form} result; available: {negotiation.available(offers)}"
+        )
+    return ProtocolError(500, f"the query failed while running: {exc.message}")
