@@ -57,10 +57,16 @@ _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 
 
 def slugify(text: str) -> str:
-    """ASCII slug for IRIs: 'CRITT M2A' -> 'critt-m2a', 'École des Mines' -> 'ecole-des-mines'."""
+    """ASCII slug for IRIs: 'CRITT M2A' -> 'critt-m2a', 'École des Mines' -> 'ecole-des-mines'.
+
+    Accents are dropped; any other non-ASCII character (’ – « ») separates words, so "d’entretien" and
+    "d'entretien" give the same slug ('d-entretien'), and 'œ' is spelt 'oe'.
+    """
     import unicodedata
 
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae").replace("Æ", "AE")
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(c if c.isascii() else " " for c in decomposed if not unicodedata.combining(c))
     return _SLUG_DROP.sub("-", ascii_text.lower()).strip("-")
 
 
@@ -154,3 +160,17 @@ class Iris:
 
     def multiplier(self, slug: str) -> URIRef:
         return self._id("multiplicateur", slug)
+
+    # mappings and overlaps (issue 4)
+    def correspondence(self, kind: str, source: str, target: str) -> URIRef:
+        """A reified occupation mapping, e.g. kind 'fap2009-rome', source 'B0Z20', target 'F1701'."""
+        return self._id("correspondance", kind, source, target)
+
+    def overlap(self, source_key: str, target_key: str) -> URIRef:
+        """How two territories of different versions overlap, e.g. 'ze2010-3123' -> 'ze2020-3205'."""
+        return self._id("recouvrement", source_key, target_key)
+
+    # provenance of linking runs (issue 5)
+    def activity(self, name: str, stamp: str) -> URIRef:
+        """A run of a step that fetched outside data, e.g. 'link-insee', '20251126T080000Z'."""
+        return self._id("activite", name, stamp)

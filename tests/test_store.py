@@ -1,0 +1,65 @@
+"""Tests of store.py: opening Oxigraph stores, and the errors for missing, foreign, corrupt, locked ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from bassin_kg.errors import StoreError
+from bassin_kg.store import open_read_only, open_store
+
+QUAD = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
+
+
+def make_store(path: Path) -> None:
+    store = open_store(path, create=True)
+    store.add(QUAD)
+    store.flush()
+    del store
+
+
+def test_create_then_read_only(tmp_path: Path) -> None:
+    make_store(tmp_path / "store")
+    assert list(open_read_only(tmp_path / "store")) == [QUAD]
+
+
+def test_reopen_for_writing(tmp_path: Path) -> None:
+    make_store(tmp_path / "store")
+    assert list(open_store(tmp_path / "store")) == [QUAD]
+
+
+def test_missing_store_says_to_build_first(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"no store at .*run `bassin-kg build` first"):
+        open_read_only(tmp_path / "nothing")
+    with pytest.raises(StoreError, match="no store at"):
+        open_store(tmp_path / "nothing")
+
+
+def test_a_folder_that_is_not_a_store(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(StoreError, match="not an Oxigraph store"):
+        open_read_only(tmp_path / "plain")
+
+
+def test_corrupt_store(tmp_path: Path) -> None:
+    make_store(tmp_path / "store")
+    (tmp_path / "store" / "CURRENT").write_text("garbage\n")
+    with pytest.raises(StoreError, match=r"corrupt.*rebuild it with `bassin-kg build`"):
+        open_read_only(tmp_path / "store")
+
+
+def test_second_writer_is_told_the_store_is_locked(tmp_path: Path) -> None:
+    make_store(tmp_path / "store")
+    first = open_store(tmp_path / "store")
+    with pytest.raises(StoreError, match="locked by another process"):
+        open_store(tmp_path / "store")
+    del first
+
+
+def test_create_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "file").write_text("x")
+    with pytest.raises(StoreError, match="already there"):
+        open_store(tmp_path / "busy", create=True)
