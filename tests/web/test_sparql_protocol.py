@@ -428,7 +428,11 @@ class TestTimeout:
         from bassin_kg.settings import Settings
         from bassin_kg.web.app import create_app
 
-        app = create_app(Settings(store=heavy_store, query_timeout=1.5, max_concurrent_queries=1))
+        # no queue: beyond the one running query, the next is refused at once
+        settings = Settings(
+            store=heavy_store, query_timeout=1.5, max_concurrent_queries=1, max_queued_queries=0
+        )
+        app = create_app(settings)
         with TestClient(app) as client:
             statuses: list[int] = []
             thread = threading.Thread(
@@ -444,6 +448,113 @@ class TestTimeout:
             assert response.headers["retry-after"] == "1"
             thread.join()
             assert statuses == [503]  # the heavy one timed out in turn
+
+
+def _start_heavy(client: TestClient, service: SparqlService, statuses: list[int]) -> threading.Thread:
+    """Send HEAVY from a thread; return once it is running."""
+    thread = threading.Thread(
+        target=lambda: statuses.append(client.get("/sparql", params={"query": HEAVY}).status_code)
+    )
+    thread.start()
+    deadline = time.monotonic() + 2
+    while service._in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return thread
+
+
+class TestAdmission:
+    def test_a_query_waits_in_the_queue_for_a_busy_worker(self, heavy_store: Path) -> None:
+        from bassin_kg.settings import Settings
+        from bassin_kg.web.app import create_app
+
+        settings = Settings(
+            store=heavy_store, query_timeout=1.0, max_concurrent_queries=1, max_queued_queries=4
+        )
+        app = create_app(settings)
+        with TestClient(app) as client:
+            statuses: list[int] = []
+            thread = _start_heavy(client, app.state.sparql, statuses)
+            started = time.monotonic()
+            response = client.get("/sparql", params={"query": "ASK {}"})
+            # answered once the heavy query was stopped, not refused
+            assert response.status_code == 200
+            assert time.monotonic() - started > 0.3
+            thread.join()
+            assert statuses == [503]
+
+    def test_pages_and_named_queries_keep_a_worker_while_ad_hoc_queries_run(self, heavy_store: Path) -> None:
+        import functools
+
+        from bassin_kg.settings import Settings
+        from bassin_kg.web import negotiation
+        from bassin_kg.web.app import create_app
+
+        settings = Settings(
+            store=heavy_store, query_timeout=1.5, max_concurrent_queries=2, max_queued_queries=0
+        )
+        app = create_app(settings)
+        with TestClient(app) as client:
+            service: SparqlService = app.state.sparql
+            statuses: list[int] = []
+            thread = _start_heavy(client, service, statuses)
+            # a second ad-hoc query may not take the last worker: it waits for the heavy one to stop
+            started = time.monotonic()
+            assert client.get("/sparql", params={"query": "ASK { ?s ?p 1 }"}).status_code == 200
+            waited = time.monotonic() - started
+            thread.join()
+            thread = _start_heavy(client, service, statuses)
+            # the service's own queries (pages, /queries/<name>) still get the reserved worker at once
+            started = time.monotonic()
+            run = functools.partial(
+                service.run_query, "ASK { ?s ?p 2 }", solutions=negotiation.find("json"), graph=None
+            )
+            answer, _ = client.portal.call(run)  # type: ignore[union-attr]
+            assert json.loads(answer.body)["boolean"] is False
+            assert time.monotonic() - started < 1.0 < waited
+            thread.join()
+            assert statuses == [503, 503]
+
+
+class TestCachedShortcut:
+    def test_repeated_get_is_answered_before_the_route(self, client: TestClient) -> None:
+        service: SparqlService = client.app.state.sparql  # type: ignore[attr-defined]
+        first = client.get("/sparql", params={"query": SELECT_ALL}, headers={"accept": "text/csv"})
+        assert first.headers["x-cache"] == "miss"
+
+        async def must_not_run(*args: object) -> object:
+            raise AssertionError("the route ran for a cached GET")
+
+        original = service.handle
+        service.handle = must_not_run  # type: ignore[method-assign,assignment]
+        second = client.get("/sparql", params={"query": SELECT_ALL}, headers={"accept": "text/csv"})
+        assert second.status_code == 200
+        assert second.content == first.content
+        for header in ("content-type", "etag", "vary"):
+            assert second.headers[header] == first.headers[header]
+        assert second.headers["x-cache"] == "hit"
+        assert service.cache.hits == 1
+        service.handle = original  # type: ignore[method-assign]
+        # another Accept, or a conditional request, goes through the route
+        other = client.get("/sparql", params={"query": SELECT_ALL}, headers={"accept": JSON_RESULTS})
+        assert other.headers["content-type"] == JSON_RESULTS
+        conditional = client.get(
+            "/sparql", params={"query": SELECT_ALL}, headers={"if-none-match": first.headers["etag"]}
+        )
+        assert conditional.status_code == 304
+
+    def test_a_new_release_is_not_answered_from_old_entries(self, client: TestClient) -> None:
+        service: SparqlService = client.app.state.sparql  # type: ignore[attr-defined]
+        client.get("/sparql", params={"query": SELECT_ALL})
+        service.release = "next-release"
+        again = client.get("/sparql", params={"query": SELECT_ALL})
+        assert again.headers["x-cache"] == "miss"
+        assert again.headers["etag"] == 'W/"next-release"'
+
+    def test_errors_are_never_shortcut(self, client: TestClient) -> None:
+        for _ in range(2):
+            response = client.get("/sparql", params={"query": "SELECT nonsense"})
+            assert response.status_code == 400
+            assert "x-cache" not in response.headers
 
 
 class TestEtagAndCache:

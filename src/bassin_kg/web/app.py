@@ -20,11 +20,12 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import PREFIXES
 from bassin_kg.settings import ENV_PREFIX, Settings
-from bassin_kg.web import pages
+from bassin_kg.web import pages, wellknown
 from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.graph_store import GraphStore
 from bassin_kg.web.sparql import SparqlService, release_id
@@ -56,6 +57,41 @@ async def graph_store_endpoint(request: Request) -> Response:
     """SPARQL 1.1 Graph Store HTTP Protocol (off unless updates are enabled)."""
     graph_store: GraphStore = request.app.state.graph_store
     return await graph_store.handle(request)
+
+
+class CachedQueryShortcut:
+    """Answers a repeated ``GET /sparql`` straight from the response cache, before anything else runs.
+
+    A cache hit in the route still pays for routing, building a Request, parsing the query string,
+    negotiating and checking the query text: several times the cost of sending cached bytes. Here the
+    raw query string and Accept header find the answer (:meth:`SparqlService.cached_get`); anything
+    else — a miss, a conditional request, another method or path — goes on to the app unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, service: SparqlService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/sparql":
+            accept = b""
+            conditional = False
+            for name, value in scope["headers"]:
+                if name == b"accept" and not accept:
+                    accept = value
+                elif name == b"if-none-match":
+                    conditional = True  # 304 handling stays in one place: the route
+            query_string = scope.get("query_string", b"")
+            cached = (
+                None if conditional or not query_string else self.service.cached_get(query_string, accept)
+            )
+            if cached is not None:
+                headers = {"ETag": self.service.etag, "Vary": "Accept", "X-Cache": "hit"}
+                await Response(cached.body, media_type=cached.content_type, headers=headers)(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
 
 
 @asynccontextmanager
@@ -122,6 +158,10 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     )
     # linked-data pages, /def, /query and the named-query API (web/pages.py)
     pages.install(app)
+    # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)
+    wellknown.install(app)
+    # added before CORS, so CORS (outermost) still decorates the answers it gives
+    app.add_middleware(CachedQueryShortcut, service=service)
     if settings.cors_origins:
         write_methods = ["PUT", "DELETE"] if settings.enable_update else []
         app.add_middleware(

@@ -1,0 +1,135 @@
+"""The territory page in a REAL headless Chromium, served by a REAL server process (`bassin-kg serve`).
+
+The graph is the real one (real_graph.py). Chromium (Debian package ``chromium``) is required: without
+it this test FAILS, it does not skip — ``.ci/run`` installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bassin_kg.settings import Settings
+
+from .html_checks import svg_charts, swot_counts
+from .real_graph import real_settings
+
+__all__ = ["real_settings"]
+
+PAGE = "/id/territoire/ze2010/3123"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+)
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        pytest.fail(
+            "chromium is not installed: install chromium (Debian: `apt-get install -y chromium`; "
+            ".ci/run does it) — this browser test fails rather than skips"
+        )
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(real_settings: Settings) -> Iterator[str]:
+    """``bassin-kg serve`` on 127.0.0.1 and a free port, over the real build; stopped at teardown."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BASSIN_KG_")}
+    command = [
+        sys.executable,
+        "-m",
+        "bassin_kg.cli",
+        "-q",
+        "--root",
+        str(real_settings.root),
+        "serve",
+        "--store",
+        str(real_settings.store_path),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"the server exited with {process.returncode}:\n{output}")
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the server did not answer within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(exist_ok=True)
+    return subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestTerritoryPageInChromium:
+    def test_swot_grid_and_charts_are_in_the_rendered_dom(self, server: str, tmp_path: Path) -> None:
+        result = run_chromium(tmp_path, "--dump-dom", server + PAGE)
+        assert result.returncode == 0, result.stderr[-2000:]
+        dom = result.stdout
+        assert "<h1>Béthune Bruay</h1>" in dom
+        assert swot_counts(dom) == {"force": 3, "faiblesse": 4, "opportunite": 2, "menace": 2}
+        charts = svg_charts(dom)
+        assert len(charts) == 2
+        assert all(chart["role"] == "img" and chart.get("title") for chart in charts)
+        assert "<rect" in dom or "<path" in dom  # the bars themselves
+
+    def test_screenshot_renders(self, server: str, tmp_path: Path) -> None:
+        shot = tmp_path / "territory.png"
+        result = run_chromium(tmp_path, "--window-size=1280,2000", f"--screenshot={shot}", server + PAGE)
+        assert result.returncode == 0, result.stderr[-2000:]
+        data = shot.read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert len(data) > 50_000  # a page with content, not a blank or error page
