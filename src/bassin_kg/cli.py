@@ -35,7 +35,7 @@ def _cmd_build(args: argparse.Namespace, settings: Settings, progress: Progress)
 def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from bassin_kg.validate import validate_store
 
-    report = validate_store(settings.store_path)
+    report = validate_store(settings.store_path, settings.root / "shapes")
     print(report.render())
     return 0 if report.conforms else 1
 
@@ -51,6 +51,61 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings, progress: Progress)
     from bassin_kg.web.app import run_server
 
     run_server(settings, workers=args.workers)
+    return 0
+
+
+def _cmd_ingest_bmo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from bassin_kg.ingest.load import ingest_bmo
+
+    result = ingest_bmo(settings, args.file, bassins=args.bassin, progress=progress)
+    print(result.summary())
+    return 0
+
+
+def _cmd_ingest_acoss(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from bassin_kg.ingest.acoss import ingest_acoss
+
+    result = ingest_acoss(settings, args.file, progress=progress)
+    print(result.summary())
+    return 0
+
+
+def _cmd_link_insee(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from bassin_kg.link.insee import run_link_insee
+
+    result = run_link_insee(settings, progress=progress)
+    print(result.summary())
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    if args.to:
+        from bassin_kg.publish.remote import Remote, derive, push
+
+        query_url, update_url = derive(args.to, args.query_url, args.update_url)
+        remote = Remote(
+            args.to,
+            query_url,
+            None if args.no_staging else update_url,
+            user=args.user,
+            token=settings.publish_token,
+            digest=args.digest,
+            timeout=args.timeout,
+            retries=args.retries,
+        )
+        report = push(settings.store_path, remote)
+        print(report.summary())
+        return 0 if report.ok else 1
+    from bassin_kg.publish import publish
+    from bassin_kg.publish.dcat import CatalogOptions
+
+    defaults = CatalogOptions()
+    options = CatalogOptions(args.publisher or defaults.publisher, args.contact)
+    static_site = args.static_site or bool(args.site_only)
+    result = publish(
+        settings, progress=progress, options=options, static_site=static_site, site_only=args.site_only
+    )
+    print(result.summary())
     return 0
 
 
@@ -95,12 +150,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, help="store to query (default: the last build)")
     p.set_defaults(handler=_cmd_query)
 
+    p = sub.add_parser("ingest", help="load an official open-data file into the current build, atomically")
+    datasets = p.add_subparsers(dest="dataset", metavar="DATASET", required=True)
+    q = datasets.add_parser(
+        "bmo", help="France Travail BMO open-data file (XLSX or CSV export) -> graph bmo-<year>"
+    )
+    q.add_argument("file", type=Path, help="the BMO file as published (.xlsx or .csv)")
+    q.add_argument(
+        "--bassin", action="append", default=[], metavar="CODE", help="keep only this BMO bassin (repeatable)"
+    )
+    q.set_defaults(handler=_cmd_ingest_bmo)
+    q = datasets.add_parser(
+        "acoss",
+        help="Urssaf export 'effectifs salariés et masse salariale … par zone d'emploi' (CSV) -> graph acoss",
+    )
+    q.add_argument("file", type=Path, help="the ';'-separated CSV export as published on open.urssaf.fr")
+    q.set_defaults(handler=_cmd_ingest_acoss)
+
+    p = sub.add_parser("link", help="link the current build to other linked data, atomically")
+    targets = p.add_subparsers(dest="target", metavar="TARGET", required=True)
+    q = targets.add_parser("insee", help="look up INSEE's IRIs of the territories -> graph insee-links")
+    q.add_argument(
+        "--endpoint", dest="insee_endpoint", metavar="URL", help="SPARQL endpoint (default rdf.insee.fr)"
+    )
+    q.add_argument(
+        "--timeout", dest="insee_timeout", type=float, metavar="S", help="seconds per request (default 30)"
+    )
+    q.add_argument(
+        "--retries", dest="insee_retries", type=int, metavar="N", help="retries after a failure (default 2)"
+    )
+    q.set_defaults(handler=_cmd_link_insee)
+
+    p = sub.add_parser(
+        "publish",
+        help="write dumps, VoID and the DCAT-AP catalogue into dist/ (atomically), or push to a Graph Store",
+    )
+    p.add_argument("--static-site", action="store_true", help="also export every HTML page to dist/site/")
+    p.add_argument(
+        "--site-only",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="export only /id/KIND/… pages (territoire, acteur, swot…; repeatable)",
+    )
+    p.add_argument("--publisher", help="name of the publisher in the catalogue")
+    p.add_argument("--contact", metavar="URL", help="contact point: a web page or mailto: address")
+    p.add_argument("--to", metavar="URL", help="push the named graphs to this Graph Store endpoint instead")
+    p.add_argument("--query-url", metavar="URL", help="its SPARQL query endpoint (to verify the counts)")
+    p.add_argument("--update-url", metavar="URL", help="its SPARQL update endpoint (staging graph + MOVE)")
+    p.add_argument("--no-staging", action="store_true", help="PUT straight into each graph (no staging)")
+    p.add_argument("--user", help="user (password: BASSIN_KG_PUBLISH_TOKEN; without --user it is a bearer)")
+    p.add_argument("--digest", action="store_true", help="HTTP Digest instead of Basic for --user (Virtuoso)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per request")
+    p.add_argument("--retries", type=int, default=2, metavar="N", help="retries after a failure (default 2)")
+    p.add_argument("--store", type=Path, help="store to push (default: the last build)")
+    p.set_defaults(handler=_cmd_publish)
+
     p = sub.add_parser("serve", help="serve the SPARQL endpoint and linked-data pages")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--store", type=Path, help="store to serve (default: the last build)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--query-timeout", type=float, help="seconds before a query is stopped (default 10)")
+    p.add_argument(
+        "--enable-update",
+        action="store_true",
+        help="allow SPARQL Update and Graph Store writes, behind BASSIN_KG_UPDATE_TOKEN (local editing)",
+    )
     p.set_defaults(handler=_cmd_serve)
     return parser
 
@@ -116,6 +232,10 @@ def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None 
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         query_timeout=getattr(args, "query_timeout", None),
+        enable_update=True if getattr(args, "enable_update", False) else None,
+        insee_endpoint=getattr(args, "insee_endpoint", None),
+        insee_timeout=getattr(args, "insee_timeout", None),
+        insee_retries=getattr(args, "insee_retries", None),
     )
 
 

@@ -42,6 +42,8 @@ class Settings:
     cache_entries: int = 256
     #: queries evaluated at once (each in its own worker process); more get 503 + Retry-After
     max_concurrent_queries: int = 4
+    #: queries that may wait for a busy worker (at most ``query_timeout`` s) before 503 + Retry-After
+    max_queued_queries: int = 32
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None
@@ -54,6 +56,8 @@ class Settings:
     insee_retries: int = 2
     #: how many earlier releases to keep beside the current one
     keep_releases: int = 2
+    #: secret for `publish --to`: a bearer token, or the password of --user (BASSIN_KG_PUBLISH_TOKEN)
+    publish_token: str | None = None
 
     # derived paths -----------------------------------------------------------------------------
     @property

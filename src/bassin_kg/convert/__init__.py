@@ -37,6 +37,8 @@ class GraphPart:
     graph: Graph
     #: files the part was read from, relative to the project root (for the build report)
     sources: list[str] = field(default_factory=list)
+    #: things the build report should say about this part (e.g. commune codes that changed)
+    notes: list[str] = field(default_factory=list)
 
 
 def new_graph() -> Graph:
@@ -55,4 +57,9 @@ def converters() -> list[Converter]:
     from bassin_kg.convert import deck
 
     found: list[Converter] = [deck.convert]
+    # issue 4: classifications, INSEE territories, and the committed BMO files (data/sources/bmo/)
+    from bassin_kg.convert import occupations, territories
+    from bassin_kg.ingest import bmo
+
+    found += [occupations.convert, territories.convert, bmo.convert]
     return found
