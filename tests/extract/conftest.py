@@ -14,13 +14,7 @@ from bassin_kg.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 DECK = ROOT / "data/sources/deck/trajectoire-economique-bassin-minier-2019.txt"
 CURATED = ROOT / "data/curated"
-# The reference files come to data/reference/ from the shared reference folder; until both are copied
-# there, read the shared originals (same files, same names).
-REFERENCE = (
-    ROOT / "data/reference"
-    if all((ROOT / "data/reference" / name).exists() for name in (FAP_CODES_FILE, ZE2010_FILE))
-    else Path("/work/shared/reference")
-)
+REFERENCE = ROOT / "data/reference"
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bassin_kg.extract.deck import Deck, load_territory_names, parse_deck
-from bassin_kg.extract.reviewed import Extracted, check_consistency, check_reviewed
+from bassin_kg.extract.reviewed import Extracted, check_consistency, check_references, check_reviewed
 from bassin_kg.extract.tables import TABLES, compare, render_all, write_atomically
 from bassin_kg.settings import Settings
 
@@ -55,6 +55,10 @@ def run_extract(settings: Settings, *, check: bool, out: TextIO) -> int:
         for difference in differences:
             print(difference.render(shown), file=out)
         check_consistency(curated, Extracted.from_deck(deck))
+        reference = settings.data_dir / "reference"
+        # a copy of the tables alone (tests, a fork) has no reference folder: the deck checks still run
+        if reference.is_dir():
+            check_references(curated, reference)
         if differences:
             names = ", ".join(d.filename for d in differences)
             print(f"{len(differences)} table(s) differ: {names}; run `bassin-kg extract`", file=out)
