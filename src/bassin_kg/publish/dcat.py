@@ -1,0 +1,661 @@
+"""The DCAT-AP 3 catalogue of the publication (``catalog.ttl``, ``.rdf``, ``.jsonld``) and its SHACL check.
+
+One ``dcat:Dataset`` per source (the deck, the occupation classifications, INSEE territories, each BMO
+year, Acoss and the INSEE links when loaded, the ontology), each with its own gzipped N-Triples dump, plus
+the whole graph as one dataset with every union/named-graph dump; the SPARQL endpoint is a
+``dcat:DataService``. Licences: Licence Ouverte 2.0 for the deck and the INSEE/DARES/France Travail-derived
+parts, ODbL for the Acoss-derived part; a dump that mixes both is under ODbL (Licence Ouverte 2.0 is
+compatible with it, the reverse is not).
+
+The catalogue's nodes are hash IRIs of the catalogue document ``<base>catalog`` (served at ``/catalog``),
+so that they dereference even though they are not in the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF
+
+from bassin_kg.errors import DataError
+from bassin_kg.namespaces import BM, PREFIXES, QB, SDMX_DIM, Iris
+from bassin_kg.publish.dumps import DumpFile
+from bassin_kg.publish.void import dataset_iri, public_url
+
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+AUTHORITY = "http://publications.europa.eu/resource/authority/"
+THEME = Namespace(AUTHORITY + "data-theme/")
+LANGUAGE = Namespace(AUTHORITY + "language/")
+PUBLISHER_TYPE = Namespace("http://purl.org/adms/publishertype/")
+LICENCE_TYPE = Namespace("http://purl.org/adms/licencetype/")
+AVAILABLE = URIRef(AUTHORITY + "planned-availability/AVAILABLE")
+FRANCE = URIRef(AUTHORITY + "country/FRA")
+GZIP = URIRef("https://www.iana.org/assignments/media-types/application/gzip")
+
+LICENCE_OUVERTE = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
+ODBL = URIRef("https://opendatacommons.org/licenses/odbl/1-0/")
+LICENCES: dict[URIRef, tuple[str, str, tuple[URIRef, ...]]] = {
+    LICENCE_OUVERTE: ("Licence Ouverte / Open Licence 2.0", "fr", (LICENCE_TYPE.Attribution,)),
+    ODBL: ("Open Database License (ODbL) 1.0", "en", (LICENCE_TYPE.Attribution, LICENCE_TYPE.ShareAlike)),
+}
+
+SHAPES = "dcat-ap-3.0.0-shapes.ttl"
+SHAPES_RECOMMENDED = "dcat-ap-3.0.0-shapes_recommended.ttl"
+
+#: producers of the official sources (dct:creator of the datasets derived from their files)
+AGENTS: dict[str, str] = {
+    "insee": "Institut national de la statistique et des études économiques (Insee)",
+    "dares": "Direction de l'animation de la recherche, des études et des statistiques (Dares)",
+    "france-travail": "France Travail (ex-Pôle emploi)",
+    "urssaf": "Urssaf Caisse nationale (ex-Acoss)",
+}
+
+OCCUPATION_GRAPHS = ("fap2009", "fap2021", "rome", "esco-mapping", "fap2009-rome", "fap2009-fap2021")
+_BMO = re.compile(r"^bmo-(\d{4})$")
+_YEAR = re.compile(r"/year/(\d{4})$")
+_QUARTER = re.compile(r"/quarter/(\d{4})-Q([1-4])$")
+
+
+@dataclass(frozen=True)
+class CatalogOptions:
+    """Who publishes: the name of the publisher and a contact (a web page or a ``mailto:`` address)."""
+
+    publisher: str = "Projet bassin-kg : données liées du bassin minier"
+    contact: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source of the graph: the named graphs it produced and how the catalogue describes it."""
+
+    key: str
+    graphs: tuple[str, ...]
+    title: tuple[str, str]
+    description: tuple[str, str]
+    keywords: tuple[str, ...]
+    themes: tuple[str, ...]
+    creators: tuple[str, ...] = ()
+    licence: URIRef = LICENCE_OUVERTE
+
+
+def sources_of(graph_names: Sequence[str]) -> list[Source]:
+    """Group the release's named graphs by source, in a stable order."""
+    names = list(graph_names)
+    sources: list[Source] = []
+    used: set[str] = set()
+
+    def take(key: str, graphs: Sequence[str], **info: object) -> None:
+        present = tuple(g for g in graphs if g in names)
+        if present:
+            used.update(present)
+            sources.append(Source(key, present, **info))  # type: ignore[arg-type]
+
+    take(
+        "plaquette",
+        ["deck"],
+        title=(
+            "Trajectoire économique des territoires du bassin minier (plaquette du 8 avril 2019)",
+            "Economic trajectory of the mining basin's territories (slide deck of 8 April 2019)",
+        ),
+        description=(
+            "Forces, faiblesses, opportunités et menaces des quatre zones d'emploi du bassin minier "
+            "(Béthune-Bruay, Lens-Hénin, Douaisis, Valenciennois), acteurs, secteurs, principaux projets de "
+            "recrutement et métiers difficiles à recruter en 2018, taux de chômage au 2e trimestre 2018 ; "
+            "chaque élément renvoie à la ligne de la plaquette dont il provient.",
+            "Strengths, weaknesses, opportunities and threats of the four employment zones of the mining "
+            "basin, actors, sectors, main recruitment projects and hard-to-fill occupations in 2018, "
+            "unemployment rates in 2018 Q2; each item points to the line of the deck it comes from.",
+        ),
+        keywords=(
+            "bassin minier",
+            "zones d'emploi",
+            "emploi",
+            "recrutement",
+            "chômage",
+            "AFOM",
+            "Hauts-de-France",
+        ),
+        themes=("ECON", "REGI"),
+    )
+    take(
+        "metiers",
+        OCCUPATION_GRAPHS,
+        title=(
+            "Nomenclatures des métiers FAP-2009, FAP-2021 et ROME, et leurs correspondances (dont ESCO)",
+            "Occupation classifications FAP-2009, FAP-2021 and ROME, and their mappings (including ESCO)",
+        ),
+        description=(
+            "Familles professionnelles de la Dares (FAP-2009, FAP-2021), codes et appellations du ROME de "
+            "France Travail, table de passage FAP-2009 / ROME de la Dares et correspondances ROME / ESCO de "
+            "France Travail, en SKOS ; chaque correspondance porte sa méthode et ses lignes sources.",
+            "DARES occupational families (FAP-2009, FAP-2021), France Travail ROME codes and job titles, the "
+            "DARES FAP-2009 / ROME table and the France Travail ROME / ESCO mapping, in SKOS; each mapping "
+            "carries its method and source lines.",
+        ),
+        keywords=("métiers", "nomenclature", "FAP", "ROME", "ESCO", "SKOS"),
+        themes=("ECON", "SOCI"),
+        creators=("dares", "france-travail"),
+    )
+    take(
+        "territoires",
+        ["insee-territoires"],
+        title=(
+            "Territoires Insee du bassin minier : zones d'emploi 2010 et 2020, communes, bassins BMO",
+            "INSEE territories of the mining basin: 2010 and 2020 employment zones, communes, BMO areas",
+        ),
+        description=(
+            "Zones d'emploi 2010 et 2020, communes, départements et région de l'Insee, bassins d'emploi de "
+            "l'enquête BMO de France Travail, leurs inclusions et leurs recouvrements mesurés en communes.",
+            "INSEE 2010 and 2020 employment zones, communes, départements and region, France Travail BMO "
+            "areas, their inclusions and their overlaps counted in communes.",
+        ),
+        keywords=("zones d'emploi", "communes", "géographie", "Insee", "bassin minier"),
+        themes=("REGI",),
+        creators=("insee", "france-travail"),
+    )
+    for name in sorted(n for n in names if _BMO.match(n)):
+        year = name[4:]
+        take(
+            name,
+            [name],
+            title=(
+                f"Besoins en main-d'œuvre {year} (France Travail) dans les bassins du bassin minier",
+                f"Labour needs survey (BMO) {year} (France Travail) in the mining basin's areas",
+            ),
+            description=(
+                f"Projets de recrutement, projets jugés difficiles et saisonniers par métier (FAP) et bassin "
+                f"d'emploi, enquête BMO {year} ; le secret statistique est un statut, jamais un zéro.",
+                f"Recruitment projects, hard-to-fill and seasonal projects by occupation (FAP) and area, BMO "
+                f"survey {year}; statistical secrecy is a status, never a zero.",
+            ),
+            keywords=("BMO", "recrutement", "métiers", "emploi", "bassin minier"),
+            themes=("ECON",),
+            creators=("france-travail",),
+        )
+    take(
+        "acoss",
+        ["acoss"],
+        title=(
+            "Effectifs salariés du secteur privé par zone d'emploi et trimestre (Urssaf)",
+            "Private-sector employees by employment zone and quarter (Urssaf)",
+        ),
+        description=(
+            "Effectifs salariés et masse salariale du secteur privé des zones d'emploi du bassin minier, par "
+            "trimestre, d'après le fichier open data de l'Urssaf (licence ODbL).",
+            "Private-sector employees and payroll of the mining basin's employment zones, by quarter, from "
+            "the Urssaf open-data file (ODbL licence).",
+        ),
+        keywords=("Urssaf", "Acoss", "effectifs salariés", "emploi", "zones d'emploi"),
+        themes=("ECON",),
+        creators=("urssaf",),
+        licence=ODBL,
+    )
+    take(
+        "liens-insee",
+        ["insee-links"],
+        title=(
+            "Correspondances avec les identifiants de l'Insee (rdf.insee.fr)",
+            "Links to INSEE's identifiers (rdf.insee.fr)",
+        ),
+        description=(
+            "owl:sameAs et skos:closeMatch des territoires du graphe vers les ressources de rdf.insee.fr, "
+            "avec la date de la recherche.",
+            "owl:sameAs and skos:closeMatch from the graph's territories to rdf.insee.fr resources, with the "
+            "date of the lookup.",
+        ),
+        keywords=("Insee", "données liées", "territoires", "owl:sameAs"),
+        themes=("REGI",),
+        creators=("insee",),
+    )
+    take(
+        "ontologie",
+        ["ontology"],
+        title=("Ontologie du bassin minier (bm:)", "Mining basin ontology (bm:)"),
+        description=(
+            "Classes et propriétés propres au graphe (éléments AFOM, rangs, correspondances, structures "
+            "des cubes de données), en français et en anglais.",
+            "The graph's own classes and properties (SWOT items, ranks, mappings, data cube structures), in "
+            "French and English.",
+        ),
+        keywords=("ontologie", "vocabulaire", "RDF", "OWL"),
+        themes=("TECH",),
+    )
+    for name in sorted(set(names) - used):
+        take(
+            name,
+            [name],
+            title=(f"Graphe {name}", f"Graph {name}"),
+            description=(
+                f"Le graphe nommé {name} de la publication.",
+                f"The publication's named graph {name}.",
+            ),
+            keywords=("bassin minier",),
+            themes=("ECON",),
+        )
+    return sources
+
+
+@dataclass
+class CatalogInput:
+    """What the catalogue describes: the release, its graphs (name -> IRI) and its dump files."""
+
+    release_date: date
+    graphs: Mapping[str, str]
+    #: graph name -> the files it was converted from (release.json)
+    graph_sources: Mapping[str, Sequence[str]]
+    dumps: Sequence[DumpFile]
+    #: source key -> its own dump
+    source_dumps: Mapping[str, DumpFile]
+    options: CatalogOptions = field(default_factory=CatalogOptions)
+
+
+def catalog_iri(iris: Iris) -> URIRef:
+    return URIRef(iris.base + "catalog")
+
+
+def source_iri(iris: Iris, key: str) -> URIRef:
+    return URIRef(f"{iris.base}catalog#{key}")
+
+
+def licence_of(sources: Sequence[Source]) -> URIRef:
+    """ODbL as soon as one part is under ODbL (share-alike), else Licence Ouverte 2.0."""
+    return ODBL if any(s.licence == ODBL for s in sources) else LICENCE_OUVERTE
+
+
+def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
+    """The DCAT-AP 3 catalogue of the release."""
+    graph = Graph()
+    for prefix, space in PREFIXES.items():
+        graph.bind(prefix, space)
+    for extra, namespace in (("dcatap", DCATAP), ("spdx", SPDX), ("vcard", VCARD), ("dcat", DCAT)):
+        graph.bind(extra, namespace)
+    add = graph.add
+    home = URIRef(iris.base)
+    catalog = catalog_iri(iris)
+    publisher = URIRef(f"{catalog}#editeur")
+    contact = URIRef(f"{catalog}#contact")
+    service = URIRef(f"{catalog}#service-sparql")
+    whole = dataset_iri(iris)
+    modified = Literal(data.release_date.isoformat(), datatype=XSD.date)
+    sources = sources_of(list(data.graphs))
+    overall = licence_of(sources)
+    period = _periods(store, list(data.graphs.values()))
+
+    add((catalog, RDF.type, DCAT.Catalog))
+    _texts(
+        graph,
+        catalog,
+        DCTERMS.title,
+        (
+            "Catalogue du graphe de connaissances du bassin minier du Nord–Pas-de-Calais",
+            "Catalogue of the Nord–Pas-de-Calais mining basin knowledge graph",
+        ),
+    )
+    _texts(
+        graph,
+        catalog,
+        DCTERMS.description,
+        (
+            "Les données liées de la trajectoire économique des quatre zones d'emploi du bassin minier : "
+            "exports complets, un jeu de données par source et le point d'accès SPARQL.",
+            "Linked data on the economic trajectory of the mining basin's four employment zones: full dumps, "
+            "one dataset per source and the SPARQL endpoint.",
+        ),
+    )
+    add((catalog, DCTERMS.publisher, publisher))
+    add((catalog, FOAF.homepage, home))
+    add((catalog, DCTERMS.language, LANGUAGE.FRA))
+    add((catalog, DCTERMS.license, LICENCE_OUVERTE))
+    add((catalog, DCTERMS.modified, modified))
+    add((catalog, DCTERMS.spatial, iris.bassin_minier()))
+    add((catalog, DCAT.themeTaxonomy, URIRef(AUTHORITY + "data-theme")))
+    add((catalog, DCAT.service, service))
+
+    add((publisher, RDF.type, FOAF.Agent))
+    add((publisher, FOAF.name, Literal(data.options.publisher)))
+    add((contact, RDF.type, VCARD.Organization))
+    add((contact, VCARD.fn, Literal(data.options.publisher)))
+    target = data.options.contact or iris.base
+    add((contact, VCARD.hasEmail if target.startswith("mailto:") else VCARD.hasURL, URIRef(target)))
+    for licence, (title, lang, kinds) in LICENCES.items():
+        if licence in (overall, LICENCE_OUVERTE) or any(s.licence == licence for s in sources):
+            add((licence, RDF.type, DCTERMS.LicenseDocument))
+            add((licence, DCTERMS.title, Literal(title, lang=lang)))
+            for kind in kinds:
+                add((licence, DCTERMS.type, kind))
+    for key in sorted({c for s in sources for c in s.creators}):
+        agent = URIRef(f"{catalog}#agent-{key}")
+        add((agent, RDF.type, FOAF.Agent))
+        add((agent, FOAF.name, Literal(AGENTS[key], lang="fr")))
+        add((agent, DCTERMS.type, PUBLISHER_TYPE.NationalAuthority))
+
+    def common(dataset: URIRef, themes: Sequence[str], keywords: Sequence[str]) -> None:
+        add((catalog, DCAT.dataset, dataset))
+        add((dataset, RDF.type, DCAT.Dataset))
+        add((dataset, DCTERMS.identifier, Literal(str(dataset))))
+        add((dataset, DCTERMS.publisher, publisher))
+        add((dataset, DCAT.contactPoint, contact))
+        add((dataset, DCAT.landingPage, home))
+        add((dataset, DCTERMS.modified, modified))
+        add((dataset, DCTERMS.spatial, iris.bassin_minier()))
+        add((dataset, DCTERMS.spatial, FRANCE))
+        add((dataset, DCTERMS.language, LANGUAGE.FRA))
+        for theme in themes:
+            add((dataset, DCAT.theme, THEME[theme]))
+        for keyword in keywords:
+            add((dataset, DCAT.keyword, Literal(keyword, lang="fr")))
+
+    # the whole graph
+    add((whole, RDF.type, DCAT.Dataset))
+    _texts(
+        graph,
+        whole,
+        DCTERMS.title,
+        (
+            "Trajectoire économique du bassin minier du Nord–Pas-de-Calais : graphe complet",
+            "Economic trajectory of the Nord–Pas-de-Calais mining basin: whole graph",
+        ),
+    )
+    _texts(
+        graph,
+        whole,
+        DCTERMS.description,
+        (
+            "Toutes les sources réunies dans un graphe RDF validé par des formes SHACL : "
+            + "; ".join(s.title[0] for s in sources)
+            + ".",
+            "All sources in one RDF graph checked by SHACL shapes: "
+            + "; ".join(s.title[1] for s in sources)
+            + ".",
+        ),
+    )
+    common(
+        whole,
+        sorted({t for s in sources for t in s.themes}),
+        sorted({k for s in sources for k in s.keywords}),
+    )
+    _temporal(graph, whole, _merge([period.get(g) for g in data.graphs.values()]))
+    add((whole, DCAT.distribution, _sparql_distribution(graph, iris, service, overall)))
+    for dump in data.dumps:
+        add((whole, DCAT.distribution, _distribution(graph, iris, dump, overall, modified, _dump_text(dump))))
+
+    # one dataset per source
+    for source in sources:
+        node = source_iri(iris, source.key)
+        add((whole, DCTERMS.hasPart, node))
+        add((node, DCTERMS.isPartOf, whole))
+        _texts(graph, node, DCTERMS.title, source.title)
+        _texts(graph, node, DCTERMS.description, source.description)
+        common(node, source.themes, source.keywords)
+        for creator in source.creators:
+            add((node, DCTERMS.creator, URIRef(f"{catalog}#agent-{creator}")))
+        iris_of = [data.graphs[g] for g in source.graphs]
+        _temporal(graph, node, _merge([period.get(g) for g in iris_of]))
+        files = sorted({f for g in source.graphs for f in data.graph_sources.get(g, ())})
+        if files:
+            statement = BNode()
+            add((node, DCTERMS.provenance, statement))
+            add((statement, RDF.type, DCTERMS.ProvenanceStatement))
+            add(
+                (
+                    statement,
+                    RDFS.label,
+                    Literal(
+                        "Converti par bassin-kg depuis : "
+                        + ", ".join(files)
+                        + " (graphes nommés : "
+                        + ", ".join(f"<{i}>" for i in iris_of)
+                        + ").",
+                        lang="fr",
+                    ),
+                )
+            )
+        for cube in _cubes(store, iris_of):
+            add((node, DCTERMS.hasPart, URIRef(cube)))
+        own = data.source_dumps.get(source.key)
+        if own is not None:
+            text = (
+                f"Les triplets de {source.title[0]} (N-Triples compressé gzip).",
+                f"The triples of {source.title[1]} (gzipped N-Triples).",
+            )
+            add((node, DCAT.distribution, _distribution(graph, iris, own, source.licence, modified, text)))
+        add((node, DCAT.distribution, _sparql_distribution(graph, iris, service, source.licence)))
+        add((service, DCAT.servesDataset, node))
+
+    add((service, RDF.type, DCAT.DataService))
+    _texts(
+        graph,
+        service,
+        DCTERMS.title,
+        ("Point d'accès SPARQL du bassin minier", "Mining basin SPARQL endpoint"),
+    )
+    _texts(
+        graph,
+        service,
+        DCTERMS.description,
+        (
+            "Point d'accès SPARQL 1.1 (protocole et description de service) sur le graphe complet, "
+            "graphes nommés par source.",
+            "SPARQL 1.1 endpoint (protocol and service description) over the whole graph, "
+            "one named graph per source.",
+        ),
+    )
+    add((service, DCAT.endpointURL, public_url(iris, "sparql")))
+    add((service, DCAT.endpointDescription, public_url(iris, "sparql")))
+    add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    add((service, DCAT.servesDataset, whole))
+    add((service, DCTERMS.publisher, publisher))
+    add((service, DCAT.contactPoint, contact))
+    add((service, DCTERMS.license, overall))
+    add((service, DCAT.landingPage, public_url(iris, "query")))
+    add((service, DCAT.theme, THEME.ECON))
+    for keyword in ("SPARQL", "données liées", "bassin minier"):
+        add((service, DCAT.keyword, Literal(keyword, lang="fr")))
+    return graph
+
+
+def _texts(graph: Graph, node: URIRef, prop: URIRef, texts: tuple[str, str]) -> None:
+    graph.add((node, prop, Literal(texts[0], lang="fr")))
+    graph.add((node, prop, Literal(texts[1], lang="en")))
+
+
+def _dump_text(dump: DumpFile) -> tuple[str, str]:
+    if dump.spec.named_graphs:
+        return (
+            f"Le graphe complet en {dump.spec.label}, un graphe nommé par source "
+            f"({dump.statements} quadruplets).",
+            f"The whole graph as {dump.spec.label}, one named graph per source ({dump.statements} quads).",
+        )
+    gz = " compressé gzip" if dump.spec.gzipped else ""
+    return (
+        f"Le graphe complet (union des graphes nommés) en {dump.spec.label}{gz} "
+        f"({dump.statements} triplets).",
+        f"The whole graph (union of the named graphs) as {dump.spec.label}"
+        f"{' gzipped' if gz else ''} ({dump.statements} triples).",
+    )
+
+
+def _distribution(
+    graph: Graph, iris: Iris, dump: DumpFile, licence: URIRef, modified: Literal, text: tuple[str, str]
+) -> URIRef:
+    add = graph.add
+    node = URIRef(f"{catalog_iri(iris)}#distribution-{dump.name.replace('/', '-')}")
+    url = public_url(iris, "dist/" + dump.name)
+    add((node, RDF.type, DCAT.Distribution))
+    add((node, DCTERMS.title, Literal(dump.name)))
+    _texts(graph, node, DCTERMS.description, text)
+    add((node, DCAT.accessURL, url))
+    add((node, DCAT.downloadURL, url))
+    add((node, DCTERMS.format, URIRef(dump.spec.format_iri)))
+    add((node, DCAT.mediaType, URIRef(dump.spec.media_type_iri)))
+    if dump.spec.gzipped:
+        add((node, DCAT.compressFormat, GZIP))
+    add((node, DCAT.byteSize, Literal(Decimal(dump.bytes), datatype=XSD.decimal)))
+    checksum = BNode()
+    add((node, SPDX.checksum, checksum))
+    add((checksum, RDF.type, SPDX.Checksum))
+    add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
+    add((node, DCTERMS.license, licence))
+    add((node, DCATAP.availability, AVAILABLE))
+    add((node, DCTERMS.modified, modified))
+    return node
+
+
+def _sparql_distribution(graph: Graph, iris: Iris, service: URIRef, licence: URIRef) -> URIRef:
+    """Access through the endpoint, as a distribution (what portals that only read distributions show)."""
+    add = graph.add
+    suffix = "odbl" if licence == ODBL else "lo"
+    node = URIRef(f"{catalog_iri(iris)}#distribution-sparql-{suffix}")
+    add((node, RDF.type, DCAT.Distribution))
+    add((node, DCTERMS.title, Literal("Point d'accès SPARQL", lang="fr")))
+    _texts(
+        graph,
+        node,
+        DCTERMS.description,
+        (
+            "Interroger le graphe en SPARQL 1.1 (GRAPH <…> pour un graphe nommé).",
+            "Query the graph with SPARQL 1.1 (GRAPH <…> for one named graph).",
+        ),
+    )
+    add((node, DCAT.accessURL, public_url(iris, "sparql")))
+    add((node, DCAT.accessService, service))
+    add((node, DCTERMS.format, URIRef(AUTHORITY + "file-type/SPARQLQ")))
+    add((node, DCTERMS.license, licence))
+    add((node, DCATAP.availability, AVAILABLE))
+    return node
+
+
+# --- what the data says about itself -------------------------------------------------------------
+Period = tuple[date, date]
+
+
+def _periods(store: ox.Store, graph_iris: Sequence[str]) -> dict[str, Period]:
+    """Per graph: the span of its observations' periods (sdmx refPeriod) or geographic vintages."""
+    spans: dict[str, Period] = {}
+    for graph_iri in graph_iris:
+        found: list[Period] = []
+        query = (
+            f"SELECT DISTINCT ?v WHERE {{ GRAPH <{graph_iri}> {{ {{ ?x <{SDMX_DIM.refPeriod}> ?v }} "
+            f"UNION {{ ?x <{BM.millesimeGeographique}> ?v }} }} }}"
+        )
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        for row in solutions:
+            term = row["v"]
+            if term is not None:
+                span = _period(term.value)
+                if span is not None:
+                    found.append(span)
+        merged = _merge(found)
+        if merged is not None:
+            spans[graph_iri] = merged
+    return spans
+
+
+def _period(value: str) -> Period | None:
+    if m := _YEAR.search(value):
+        year = int(m.group(1))
+        return date(year, 1, 1), date(year, 12, 31)
+    if m := _QUARTER.search(value):
+        year, quarter = int(m.group(1)), int(m.group(2))
+        end_month = quarter * 3
+        end_day = 31 if end_month in (3, 12) else 30
+        return date(year, end_month - 2, 1), date(year, end_month, end_day)
+    if re.fullmatch(r"\d{4}", value):
+        # a geographic vintage: the geography as of 1 January of that year
+        return date(int(value), 1, 1), date(int(value), 1, 1)
+    return None
+
+
+def _merge(spans: Sequence[Period | None]) -> Period | None:
+    known = [s for s in spans if s is not None]
+    if not known:
+        return None
+    return min(s[0] for s in known), max(s[1] for s in known)
+
+
+def _temporal(graph: Graph, node: URIRef, span: Period | None) -> None:
+    if span is None:
+        return
+    period = BNode()
+    graph.add((node, DCTERMS.temporal, period))
+    graph.add((period, RDF.type, DCTERMS.PeriodOfTime))
+    graph.add((period, DCAT.startDate, Literal(span[0].isoformat(), datatype=XSD.date)))
+    graph.add((period, DCAT.endDate, Literal(span[1].isoformat(), datatype=XSD.date)))
+
+
+def _cubes(store: ox.Store, graph_iris: Sequence[str]) -> list[str]:
+    values = " ".join(f"<{g}>" for g in graph_iris)
+    query = (
+        f"SELECT DISTINCT ?d WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?d a <{QB.DataSet}> }} }} "
+        "ORDER BY ?d"
+    )
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return [row["d"].value for row in solutions if isinstance(row["d"], ox.NamedNode)]
+
+
+# --- the SHACL check ---------------------------------------------------------------------------------
+@dataclass
+class ShaclOutcome:
+    """The DCAT-AP check: violations (the mandatory shapes) and warnings (both shape files)."""
+
+    violations: list[str]
+    warnings: list[str]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    def render(self) -> str:
+        lines = [f"DCAT-AP 3: {len(self.violations)} violation(s), {len(self.warnings)} warning(s)"]
+        lines += [f"  violation: {v}" for v in self.violations]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def check_catalog(catalog: Graph, reference_dir: Path) -> ShaclOutcome:
+    """Validate ``catalog`` with the official DCAT-AP 3.0.0 shapes kept in ``data/reference/``."""
+    from pyshacl import validate
+
+    violations: list[str] = []
+    warnings: list[str] = []
+    for name in (SHAPES, SHAPES_RECOMMENDED):
+        path = reference_dir / name
+        if not path.is_file():
+            raise DataError(
+                "DCAT-AP shapes file not found",
+                file=path,
+                hint="restore it from git (see data/reference/README.md)",
+            )
+        shapes = Graph().parse(path, format="turtle")
+        _conforms, results, _text = validate(
+            catalog, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True
+        )
+        sh = Namespace("http://www.w3.org/ns/shacl#")
+        for result in results.subjects(RDF.type, sh.ValidationResult):
+            severity = results.value(result, sh.resultSeverity)
+            focus = results.value(result, sh.focusNode)
+            path_ = results.value(result, sh.resultPath)
+            message = results.value(result, sh.resultMessage)
+            text = f"{focus} {_short(path_)}: {message}"
+            (violations if severity == sh.Violation else warnings).append(text)
+    return ShaclOutcome(sorted(set(violations)), sorted(set(warnings)))
+
+
+def _short(term: object) -> str:
+    text = str(term) if term is not None else ""
+    for prefix, space in (*PREFIXES.items(), ("dcatap", str(DCATAP)), ("spdx", str(SPDX))):
+        if text.startswith(space):
+            return f"{prefix}:{text[len(space) :]}"
+    return text
