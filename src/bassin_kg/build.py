@@ -14,17 +14,20 @@ violation, Ctrl-C) removes the half-written release and leaves ``current`` as it
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -95,7 +98,9 @@ def build(settings: Settings, *, progress: Progress, all_france: bool = False) -
     releases.mkdir(parents=True, exist_ok=True)
     if progress.total is None:
         progress.total = STEPS
-    with _exclusive(build_root):
+    with _exclusive(build_root) as taken_over:
+        if taken_over:
+            progress.info(taken_over)
         release_id = new_release_id()
         release_dir = releases / release_id
         release_dir.mkdir()
@@ -105,13 +110,34 @@ def build(settings: Settings, *, progress: Progress, all_france: bool = False) -
             with progress.step("publish"):
                 _switch(current, release_dir)
                 published = True
+        except BaseException as exc:
+            _drop_frames(exc)
+            raise
         finally:
             # Reached on any exception and on KeyboardInterrupt: the half-written release goes away.
             if not published:
                 shutil.rmtree(release_dir, ignore_errors=True)
         result.notes += _link_dist(settings)
+        if taken_over:
+            result.notes.append(taken_over)
         result.pruned = prune_releases(releases, keep=settings.keep_releases, current=release_id)
     return result
+
+
+def _drop_frames(exc: BaseException) -> None:
+    """Free the locals of a failed build's frames, and so close the release's store at once.
+
+    The traceback keeps every frame alive, and with them the open Oxigraph store: RocksDB would go on
+    writing (flushes, compactions) into the folder the cleanup removes, and leave a half-written
+    release behind (seen with Ctrl-C during validation).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        current = current.__context__
+    gc.collect()  # a store caught in a reference cycle (rdflib graphs make some) closes now too
 
 
 def new_release_id(now: datetime | None = None) -> str:
@@ -264,18 +290,50 @@ def prune_releases(releases: Path, *, keep: int, current: str) -> list[str]:
     return sorted(doomed)
 
 
+LOCK_FILE = ".build.lock"
+
+
 @contextmanager
-def _exclusive(build_root: Path) -> Iterator[None]:
-    """One build at a time per build root (an advisory lock, released when the process ends)."""
-    with (build_root / ".build.lock").open("a") as handle:
+def _exclusive(build_root: Path) -> Iterator[str | None]:
+    """One build at a time per build root (an advisory lock, released by the kernel when the process ends).
+
+    The holder writes its pid into the lock file and empties it when it finishes. A pid still there
+    when the lock is free was left by a build that was killed: the lock is taken over, and the value
+    yielded is a message saying so (its unfinished release is removed by :func:`prune_releases`).
+    """
+    build_root.mkdir(parents=True, exist_ok=True)
+    with (build_root / LOCK_FILE).open("a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise UsageError(f"another build is running in {build_root}; wait for it to finish") from None
+            holder = _lock_holder(handle)
+            running = f" (pid {holder})" if holder else ""
+            raise UsageError(
+                f"another build{running} is running in {build_root}; wait for it to finish"
+            ) from None
         try:
-            yield
+            stale = _lock_holder(handle)
+            taken_over = None
+            if stale:
+                taken_over = (
+                    f"a previous build (pid {stale}) was interrupted before it finished: its lock is "
+                    "taken over and its unfinished release removed; the published release was not changed"
+                )
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+            yield taken_over
         finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _lock_holder(handle: IO[str]) -> str:
+    handle.seek(0)
+    return handle.read(64).strip()
 
 
 def _size(count: int) -> str:

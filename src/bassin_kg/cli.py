@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_extract)
 
     p = sub.add_parser("build", help="convert, validate and publish a new store and dumps, atomically")
-    p.add_argument("--all-france", action="store_true", help="load every zone and commune, not only the basin")
+    p.add_argument(
+        "--all-france", action="store_true", help="load every zone and commune, not only the basin"
+    )
     p.set_defaults(handler=_cmd_build)
 
     p = sub.add_parser("validate", help="check a store against the SHACL shapes; exit 1 on any violation")
@@ -144,9 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("query", help="run a named query of queries/ and print a table")
     p.add_argument("name", help="query name, e.g. swot-territoire (see queries/)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="query parameter")
-    p.add_argument(
-        "--format", default="table", choices=["table", "csv", "tsv", "json"], help="output format"
-    )
+    p.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json"], help="output format")
     p.add_argument("--store", type=Path, help="store to query (default: the last build)")
     p.set_defaults(handler=_cmd_query)
 
@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--query-timeout", type=float, help="seconds before a query is stopped (default 10)")
     p.add_argument(
+        "--no-access-log", action="store_true", help="no log line per request (a reverse proxy logs them)"
+    )
+    p.add_argument(
         "--enable-update",
         action="store_true",
         help="allow SPARQL Update and Graph Store writes, behind BASSIN_KG_UPDATE_TOKEN (local editing)",
@@ -233,6 +236,7 @@ def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None 
         port=getattr(args, "port", None),
         query_timeout=getattr(args, "query_timeout", None),
         enable_update=True if getattr(args, "enable_update", False) else None,
+        access_log=False if getattr(args, "no_access_log", False) else None,
         insee_endpoint=getattr(args, "insee_endpoint", None),
         insee_timeout=getattr(args, "insee_timeout", None),
         insee_retries=getattr(args, "insee_retries", None),

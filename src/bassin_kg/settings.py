@@ -44,6 +44,8 @@ class Settings:
     max_concurrent_queries: int = 4
     #: queries that may wait for a busy worker (at most ``query_timeout`` s) before 503 + Retry-After
     max_queued_queries: int = 32
+    #: one log line per request (off when a reverse proxy in front already logs them)
+    access_log: bool = True
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None

@@ -109,7 +109,13 @@ def test_run_server_single_worker(store_path: Path, fake_uvicorn: FakeUvicorn) -
     run_server(Settings(store=store_path, port=8123))
     ((args, kwargs),) = fake_uvicorn.calls
     assert args[0].state.settings.port == 8123
-    assert kwargs == {"host": "127.0.0.1", "port": 8123}
+    assert kwargs == {"host": "127.0.0.1", "port": 8123, "access_log": True}
+
+
+def test_run_server_without_access_log(store_path: Path, fake_uvicorn: FakeUvicorn) -> None:
+    run_server(Settings(store=store_path, access_log=False))
+    ((_, kwargs),) = fake_uvicorn.calls
+    assert kwargs["access_log"] is False
 
 
 def test_run_server_several_workers_exports_settings(store_path: Path, fake_uvicorn: FakeUvicorn) -> None:

@@ -6,6 +6,7 @@ and the value, and says what to do.
 
 from __future__ import annotations
 
+import _csv
 import csv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -147,6 +148,19 @@ def read_table(root: Path, relative: str, columns: Sequence[str], *, hint: str |
 
 def _read(handle: Iterator[str], relative: str, columns: Sequence[str]) -> Table:
     reader = csv.reader(handle)
+    try:
+        return _read_rows(reader, relative, columns)
+    except csv.Error as exc:
+        # e.g. a field over the csv module's 128 kB limit (an unclosed quote swallows the rest of the file)
+        raise DataError(
+            f"not a readable CSV table ({exc})",
+            file=relative,
+            line=reader.line_num,
+            hint="look for an unclosed double quote on or before this line",
+        ) from None
+
+
+def _read_rows(reader: _csv.Reader, relative: str, columns: Sequence[str]) -> Table:
     try:
         header = tuple(h.strip() for h in next(reader))
     except StopIteration:

@@ -480,8 +480,17 @@ def _continues(previous: Line, line: Line) -> bool:
 def parse_deck(path: Path, names: Mapping[str, TerritoryName]) -> Deck:
     """Parse the deck text at ``path``; ``names`` maps each deck spelling of a zone to its code."""
     parser = _Parser(path, names)
-    with path.open(encoding="utf-8", newline="") as handle:
-        text = handle.read()
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            file=path,
+            line=line,
+            hint="the deck text is UTF-8: extract it again, or save it as UTF-8",
+        ) from None
     for number, raw in enumerate(text.splitlines(), start=1):
         parser.feed(parser.classifier.classify(number, raw))
     return parser.finish()

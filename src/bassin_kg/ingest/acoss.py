@@ -16,10 +16,11 @@ licence ODbL), and only the rows of the mining basin's four ZE2020 zones. An emp
 
 from __future__ import annotations
 
+import _csv
 import csv
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -188,6 +189,19 @@ def _period(values: list[str], columns: dict[str, int], *, shown: str, line: int
     return year, quarter
 
 
+def _records(reader: _csv.Reader, shown: str) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as exc:
+        # e.g. a field over the csv module's 128 kB limit: an unclosed quote swallowed the file
+        raise DataError(
+            f"not a readable CSV file ({exc})",
+            file=shown,
+            line=reader.line_num,
+            hint="look for an unclosed double quote on or before this line",
+        ) from None
+
+
 def read_acoss(
     path: Path, *, known_zones: set[str], zones: Iterable[str] = BASIN_ZE2020, display: str | None = None
 ) -> AcossFile:
@@ -203,7 +217,7 @@ def read_acoss(
     lines = _lines(path, shown)
     if not lines:
         raise DataError("file is empty", file=shown, hint=f"expected a header: {';'.join(REQUIRED)}")
-    reader = csv.reader(lines, delimiter=";")
+    reader = _records(csv.reader(lines, delimiter=";"), shown)
     columns = _header(next(reader), shown)
     wanted = set(zones)
     result = AcossFile(shown)

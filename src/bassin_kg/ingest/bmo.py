@@ -109,17 +109,35 @@ class BmoFile:
 
 
 # --- reading -------------------------------------------------------------------------------------------
-def _cells_csv(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _cells_csv(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         # France Travail's older CSV exports are Windows-1252
-        text = raw.decode("cp1252")
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"neither UTF-8 nor Windows-1252 text (byte {exc.start})",
+                file=display,
+                hint="give the CSV export as downloaded from France Travail",
+            ) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(text.splitlines(), delimiter=delimiter)
-    yield from enumerate(reader, start=1)
+    line = 0
+    try:
+        for line, cells in enumerate(reader, start=1):
+            yield line, cells
+    except csv.Error as exc:
+        # e.g. a field over the csv module's 128 kB limit: an unclosed quote swallowed the file
+        raise DataError(
+            f"not a readable CSV file ({exc})",
+            file=display,
+            line=line + 1,
+            hint="look for an unclosed double quote on or before this line",
+        ) from None
 
 
 def _cells_xlsx(path: Path, display: str) -> Iterator[tuple[int, list[object]]]:
@@ -161,7 +179,7 @@ def _count(value: object, *, file: str, line: int, column: str) -> int | None:
     text = str(value).strip()
     if text == SECRET:
         return None
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also admits '²' and '٣', which int() refuses
         return int(text)
     raise DataError(
         "not a count",
@@ -201,7 +219,7 @@ def read_bmo(
     if suffix in {".xlsx", ".xlsm"}:
         cells = _cells_xlsx(path, shown)
     elif suffix in {".csv", ".txt"}:
-        cells = ((line, list(values)) for line, values in _cells_csv(path))
+        cells = ((line, list(values)) for line, values in _cells_csv(path, shown))
     else:
         raise DataError(
             "unsupported file type",

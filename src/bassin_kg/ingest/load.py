@@ -24,6 +24,7 @@ from bassin_kg.build import (
     ONTOLOGY_FILE,
     RELEASE_FILE,
     VALIDATION_FILE,
+    _drop_frames,
     _exclusive,
     _switch,
     new_release_id,
@@ -163,6 +164,9 @@ def publish_graph(
             (release_dir / VALIDATION_FILE).write_text(text, encoding="utf-8")
             _switch(current, release_dir)
             published = True
+        except BaseException as exc:
+            _drop_frames(exc)  # closes the new store now: it would write on into the folder removed below
+            raise
         finally:
             if not published:
                 shutil.rmtree(release_dir, ignore_errors=True)

@@ -22,6 +22,22 @@ def read_table(
 
     A missing file or a missing column is a :class:`DataError` naming the expected columns.
     """
+    try:
+        yield from _read_table(path, required, skip_lines, delimiter)
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path, hint="save it as UTF-8"
+        ) from None
+    except csv.Error as exc:
+        # e.g. a field over the csv module's 128 kB limit: an unclosed quote swallowed the file
+        raise DataError(
+            f"not a readable CSV table ({exc})", file=path, hint="look for an unclosed double quote"
+        ) from None
+
+
+def _read_table(
+    path: Path, required: Sequence[str], skip_lines: int, delimiter: str
+) -> Iterator[tuple[int, Row]]:
     if not path.is_file():
         raise DataError(
             "reference file not found", file=path, hint="restore it from data/reference (see its README)"

@@ -17,6 +17,7 @@ from pathlib import Path
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -28,6 +29,8 @@ from bassin_kg.settings import ENV_PREFIX, Settings
 from bassin_kg.web import pages, wellknown
 from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.graph_store import GraphStore
+from bassin_kg.web.releases import PinRelease, ReleaseEngine
+from bassin_kg.web.security import SecurityHeaders
 from bassin_kg.web.sparql import SparqlService, release_id
 
 SPARQL_METHODS = ("GET", "HEAD", "POST")
@@ -86,12 +89,24 @@ class CachedQueryShortcut:
                 None if conditional or not query_string else self.service.cached_get(query_string, accept)
             )
             if cached is not None:
-                headers = {"ETag": self.service.etag, "Vary": "Accept", "X-Cache": "hit"}
-                await Response(cached.body, media_type=cached.content_type, headers=headers)(
-                    scope, receive, send
-                )
+                headers = [
+                    (b"content-type", _content_type(cached.content_type)),
+                    (b"content-length", str(len(cached.body)).encode()),
+                    (b"etag", self.service.etag.encode()),
+                    (b"vary", b"Accept"),
+                    (b"x-cache", b"hit"),
+                ]
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": cached.body})
                 return
         await self.app(scope, receive, send)
+
+
+def _content_type(media_type: str) -> bytes:
+    # what starlette.responses.Response sends for this media type: text types get a charset
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        media_type += "; charset=utf-8"
+    return media_type.encode("latin-1")
 
 
 @asynccontextmanager
@@ -127,9 +142,13 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         # fail now with a clear message rather than in a worker later; the handle is closed at once
         del_me = open_store(path, writable=False)
         del del_me
-        engine = ProcessEngine(
-            path, writable=settings.enable_update, size=settings.max_concurrent_queries, prefixes=PREFIXES
-        )
+        if settings.enable_update:
+            engine = ProcessEngine(
+                path, writable=True, size=settings.max_concurrent_queries, prefixes=PREFIXES
+            )
+        else:
+            # follows build/current to each new release, one release per request (web/releases.py)
+            engine = ReleaseEngine(path, size=settings.max_concurrent_queries, prefixes=PREFIXES)
         release = release_id(path)
     else:
         engine = InProcessEngine(
@@ -160,8 +179,14 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     pages.install(app)
     # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)
     wellknown.install(app)
+    _one_operation_per_method(app)
     # added before CORS, so CORS (outermost) still decorates the answers it gives
     app.add_middleware(CachedQueryShortcut, service=service)
+    if isinstance(engine, ReleaseEngine):
+        # outside the shortcut: even a cached answer carries the ETag of the release it pinned
+        app.add_middleware(PinRelease, engine=engine)
+    # nosniff and a Referrer-Policy on every answer, a CSP on any HTML without one (web/security.py)
+    app.add_middleware(SecurityHeaders)
     if settings.cors_origins:
         write_methods = ["PUT", "DELETE"] if settings.enable_update else []
         app.add_middleware(
@@ -176,6 +201,34 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
             max_age=600,
         )
     return app
+
+
+def _one_operation_per_method(app: FastAPI) -> None:
+    """Give each method of a documented route its own OpenAPI operation.
+
+    FastAPI names one operation per route, so a route for GET and POST documents two operations under
+    one operationId (a warning, and an invalid description for clients and fuzzers). Each extra method
+    becomes a route of its own; HEAD, answered like GET, stays out of the description.
+    """
+    for route in list(app.router.routes):
+        if not isinstance(route, APIRoute) or not route.include_in_schema or len(route.methods or ()) < 2:
+            continue
+        first, *others = sorted(route.methods or (), key=lambda m: (m != "GET", m))
+        route.methods = {first}
+        route.operation_id = route.operation_id or f"{route.name}_{first.lower()}"
+        for method in others:
+            app.add_api_route(
+                route.path,
+                route.endpoint,
+                methods=[method],
+                name=route.name,
+                summary=route.summary,
+                description=route.description,
+                tags=list(route.tags),
+                include_in_schema=method != "HEAD",
+                operation_id=f"{route.name}_{method.lower()}",
+                openapi_extra=route.openapi_extra,
+            )
 
 
 def app_from_env() -> FastAPI:
@@ -215,7 +268,9 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         raise UsageError(f"--workers {workers} must be at least 1")
     _check_update_settings(settings)
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, access_log=settings.access_log
+        )
         return
     if settings.enable_update:
         raise UsageError("--enable-update serves a single writer: use --workers 1")
@@ -228,4 +283,5 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
         host=settings.host,
         port=settings.port,
         workers=workers,
+        access_log=settings.access_log,
     )

@@ -3,7 +3,9 @@
 pyoxigraph cannot cancel a running query (``Store.query`` has no timeout or cancellation token; see
 oxigraph issue #1926), and a thread cannot be killed. So each worker process opens the store itself,
 evaluates *and serialises* a job, and sends back bytes; when a job outlives its timeout the worker is
-killed and replaced. The event loop never runs a query: jobs run through ``anyio.to_thread``.
+killed and replaced. The event loop never runs a query: it hands the job to an idle worker and waits for
+the reply on the worker's pipe (``loop.add_reader``), so a query costs no thread hop; only starting a
+worker or waiting for one runs in a thread.
 
 Read-only serving opens the store read-only in up to ``size`` workers. With updates enabled a single
 worker holds the store read-write (two processes may not write one RocksDB, and reading while another
@@ -16,11 +18,14 @@ the thread finish.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import multiprocessing.connection
 import os
+import pickle
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -182,11 +187,15 @@ def _execute_query(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | No
     elif job.union_default_graph:
         kwargs["use_default_graph_as_union"] = True
     result = store.query(job.query, base_iri=job.base_iri, **kwargs)  # type: ignore[arg-type]
+    # pyoxigraph results may only be dropped on the thread that made them: delete them before raising,
+    # or the traceback carries them to the thread that reads the error (InProcessEngine's pool)
     if isinstance(result, ox.QueryTriples):
         if job.graph_format is None:
+            del result
             raise JobError("not_acceptable", "graph")
         return Outcome(_serialise_triples(result, job.graph_format, prefixes), job.graph_format)
     if job.solutions_format is None:
+        del result
         raise JobError("not_acceptable", "solutions")
     body = result.serialize(format=_RESULT_FORMATS[job.solutions_format])
     assert body is not None  # no output file given: serialize returns the bytes
@@ -242,6 +251,8 @@ class Engine(Protocol):
     """Runs jobs off the event loop and enforces their timeout."""
 
     writable: bool
+    #: jobs it runs at once (its workers)
+    size: int
 
     async def run(self, job: Job, timeout: float) -> Outcome: ...
 
@@ -322,6 +333,45 @@ class _Worker:
             multiprocessing.connection.Connection(to_child_w, readable=False),
         )
 
+    async def exchange(self, job: Job, timeout: float) -> object:
+        """Send ``job`` and wait (on the event loop, without a thread) for the worker's reply.
+
+        Raises TimeoutError after ``timeout`` s and EOFError / OSError when the worker died. The reply
+        is read as :class:`multiprocessing.connection.Connection` frames it: a 4-byte big-endian size
+        (-1 then 8 bytes for huge ones) and the pickled object.
+        """
+        # the worker is idle, blocked reading its pipe: this write returns at once
+        self.send.send(job)
+        loop = asyncio.get_running_loop()
+        fd = self.receive.fileno()
+        reply: asyncio.Future[bytes] = loop.create_future()
+        buffer = bytearray()
+
+        def readable() -> None:
+            if reply.done():
+                return
+            try:
+                chunk = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                reply.set_exception(exc)
+                return
+            if not chunk:
+                reply.set_exception(EOFError("the query worker closed its pipe"))
+                return
+            buffer.extend(chunk)
+            payload = _complete_frame(buffer)
+            if payload is not None:
+                reply.set_result(payload)
+
+        loop.add_reader(fd, readable)
+        try:
+            payload = await asyncio.wait_for(reply, timeout)
+        finally:
+            loop.remove_reader(fd)
+        return pickle.loads(payload)
+
     def stop(self, *, kill: bool) -> None:
         if not kill:
             with contextlib.suppress(OSError):
@@ -333,6 +383,22 @@ class _Worker:
         self.process.wait()
         self.receive.close()
         self.send.close()
+
+
+def _complete_frame(buffer: bytearray) -> bytes | None:
+    """The payload of the frame in ``buffer`` once it has fully arrived (see ``_Worker.exchange``)."""
+    if len(buffer) < 4:
+        return None
+    (size,) = struct.unpack("!i", buffer[:4])
+    start = 4
+    if size == -1:
+        if len(buffer) < 12:
+            return None
+        (size,) = struct.unpack("!Q", buffer[4:12])
+        start = 12
+    if len(buffer) < start + size:
+        return None
+    return bytes(buffer[start : start + size])
 
 
 @dataclass
@@ -374,6 +440,8 @@ class ProcessEngine:
         if status != "ready":
             self._discard(worker)
             raise StoreError(str(message))
+        # from now on replies are read by the event loop (``_Worker.exchange``), which must never block
+        os.set_blocking(worker.receive.fileno(), False)
         return worker
 
     def _discard(self, worker: _Worker, *, kill: bool = True) -> None:
@@ -432,34 +500,42 @@ class ProcessEngine:
         except queue.Empty:
             raise JobTimeoutError() from None
 
-    def _run_sync(self, job: Job, timeout: float) -> Outcome:
-        worker = self._acquire(timeout)
+    def _replace(self, worker: _Worker) -> None:
+        """Kill ``worker`` (this is what really stops its query) and start another in the background."""
+        # SIGKILL and reaping take a few milliseconds: done here, so the answer follows the stop
+        self._discard(worker)
+        self._release_slot()
+        # the next query should not wait for a new process
+        if self._reserve_slot():
+            threading.Thread(target=self._refill, daemon=True).start()
+
+    async def run(self, job: Job, timeout: float) -> Outcome:
         try:
-            worker.send.send(job)
-            ready = worker.receive.poll(timeout)
-            reply = worker.receive.recv() if ready else None
+            worker = self._idle.get_nowait()
+        except queue.Empty:
+            # no idle worker: start one or wait for one, in a thread (both block)
+            worker = await anyio.to_thread.run_sync(self._acquire, timeout)
+        try:
+            reply = await worker.exchange(job, timeout)
+        except TimeoutError:
+            self._replace(worker)
+            raise JobTimeoutError() from None
         except (EOFError, OSError):
-            reply = None  # the worker died (out of memory, killed): replace it and report
-            ready = True
-        if reply is None:
-            self._discard(worker)  # this is what really stops the query
-            self._release_slot()
-            # refill in the background: the next query should not wait for a new process
-            if self._reserve_slot():
-                threading.Thread(target=self._refill, daemon=True).start()
-            if ready:
-                raise JobError("evaluation", "the query worker stopped unexpectedly; try again")
-            raise JobTimeoutError()
+            # the worker died (out of memory, killed): replace it and report
+            self._replace(worker)
+            raise JobError("evaluation", "the query worker stopped unexpectedly; try again") from None
+        except BaseException:
+            # cancelled while the worker runs the job: its reply would be stale, so it goes
+            self._replace(worker)
+            raise
         self._idle.put(worker)
+        assert isinstance(reply, tuple)
         status, payload = reply
         if status == "ok":
             assert isinstance(payload, Outcome)
             return payload
         kind, message = payload
         raise JobError(kind, message)
-
-    async def run(self, job: Job, timeout: float) -> Outcome:
-        return await anyio.to_thread.run_sync(self._run_sync, job, timeout)
 
     def close(self) -> None:
         """Stop every worker (idle ones cleanly, busy ones by force)."""

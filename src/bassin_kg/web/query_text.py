@@ -12,9 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+# What is blanked (strings, comments) must be exactly what the engine reads as such, and nothing of
+# what it reads as code: text hidden here is hidden from the SERVICE check. So IRIs are matched
+# generously (with \u escapes, which Oxigraph decodes) and kept, and a backslash escape outside
+# strings (``ex:a\#``, a prefixed name) is kept too, so that its ``#`` or quote starts nothing.
 _LEXEMES = re.compile(
     r"""
-    (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    (?P<iri><[^<>\x00-\x20]*>)
+  | (?P<escape>\\.)
   | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
              | '''(?:[^'\\]|\\.|'(?!''))*'''
              | "(?:[^"\\\n\r]|\\.)*"
@@ -49,7 +54,7 @@ def mask(text: str) -> str:
 
     def blank(match: re.Match[str]) -> str:
         lexeme = match.group(0)
-        if match.lastgroup == "iri":
+        if match.lastgroup in ("iri", "escape"):
             return lexeme
         if match.lastgroup == "string":
             return lexeme[0] + " " * (len(lexeme) - 2) + lexeme[-1]
@@ -78,13 +83,49 @@ def service_calls(text: str) -> list[ServiceCall]:
         target = match.group("target") or ""
         iri: str | None = None
         if target.startswith("<"):
-            iri = target[1:-1]
+            iri = _unescape(target[1:-1])
         elif ":" in target and target[0] not in "?$":
             prefix, _, local = target.partition(":")
             if prefix in prefixes:
-                iri = prefixes[prefix] + local
+                iri = _unescape(prefixes[prefix]) + _LOCAL_ESCAPE.sub(r"\1", local)
         calls.append(ServiceCall(target, iri))
     return calls
+
+
+_UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
+
+
+def _unescape(iri: str) -> str:
+    """The IRI the engine will call: ``\u002f`` is ``/`` (SPARQL 1.1 §19.2), ``\u0040`` is ``@``."""
+
+    def char(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    return _UCHAR.sub(char, iri)
+
+
+#: deeper nesting of { } ( ) [ ] than any real query, and far below what overflows the parser's stack
+#: (Oxigraph crashed at 5,000 nested groups in 2025-11)
+MAX_NESTING = 200
+
+
+def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """Refuse a query or update nested more than ``limit`` levels deep (brackets outside strings)."""
+    depth = deepest = 0
+    for char in mask(text):
+        if char in "{([":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    raise QueryTextError(
+                        f"the query is nested more than {limit} levels deep (groups, parentheses or "
+                        "brackets); flatten it"
+                    )
+        elif char in "})]":
+            depth -= 1
 
 
 def check_services(text: str, allowlist: Sequence[str]) -> None:

@@ -7,15 +7,19 @@ update on a read-only service, 406 when no result format is acceptable, 413 for 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import anyio
 import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -35,7 +39,14 @@ from bassin_kg.web.engine import (
     UpdateJob,
 )
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
-from bassin_kg.web.query_text import QueryTextError, add_using, check_services, has_from_clause
+from bassin_kg.web.query_text import (
+    QueryTextError,
+    add_using,
+    check_nesting,
+    check_services,
+    has_from_clause,
+)
+from bassin_kg.web.releases import ReleaseEngine
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -191,6 +202,19 @@ def etag_matches(header: str | None, etag: str) -> bool:
 
 
 # the service ----------------------------------------------------------------------------------------
+#: the part of a GET request a cached answer depends on: ETag, raw query string, Accept header
+RawKey = tuple[str, bytes, bytes]
+
+
+@dataclass
+class _Gates:
+    """Semaphores of one event loop: all workers, and the share ad-hoc (public) queries may hold."""
+
+    loop: asyncio.AbstractEventLoop
+    workers: asyncio.Semaphore
+    public: asyncio.Semaphore
+
+
 @dataclass
 class SparqlService:
     """State of the endpoint: settings, engine, cache, ETag. One per app, kept in ``app.state.sparql``."""
@@ -201,16 +225,23 @@ class SparqlService:
     cache: ResponseCache = field(init=False)
     #: bumped by every successful update, so ETags and cache keys change with the data
     generation: int = 0
+    #: jobs running or waiting for a worker
     _in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: tuple[str, GraphStats] | None = None
+    _gates: _Gates | None = None
+    #: raw GET requests already answered -> their cache key (see :meth:`cached_get`)
+    _raw_keys: OrderedDict[RawKey, Hashable] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.cache = ResponseCache(self.settings.cache_entries)
 
     @property
     def etag(self) -> str:
-        tag = self.release if not self.engine.writable else f"{self.release}-{self.generation}"
+        # a server following build/current answers with the release each request pinned
+        following = self.engine.release_now() if isinstance(self.engine, ReleaseEngine) else None
+        release = following or self.release
+        tag = release if not self.engine.writable else f"{release}-{self.generation}"
         return f'W/"{tag}"'
 
     def data_changed(self) -> None:
@@ -218,20 +249,62 @@ class SparqlService:
             self.generation += 1
             self._stats = None
         self.cache.clear()
+        self._raw_keys.clear()
 
     # running jobs ---------------------------------------------------------------------------------
-    async def run(self, job: Job) -> Outcome:
-        """Run a job within the limits: at most ``max_concurrent_queries`` at once, each timed out."""
+    def _busy(self) -> ProtocolError:
+        return ProtocolError(
+            503,
+            f"the endpoint is busy ({self._in_flight} queries running or waiting); retry in a moment",
+            {"Retry-After": "1"},
+        )
+
+    def _current_gates(self) -> _Gates:
+        # asyncio semaphores belong to one loop; a test client may start another loop for the same app
+        loop = asyncio.get_running_loop()
+        gates = self._gates
+        if gates is None or gates.loop is not loop:
+            size = max(1, self.engine.size)
+            gates = _Gates(loop, asyncio.Semaphore(size), asyncio.Semaphore(max(1, size - 1)))
+            self._gates = gates
+        return gates
+
+    @contextlib.asynccontextmanager
+    async def _worker_slot(self, public: bool) -> AsyncIterator[None]:
+        """Wait (at most ``query_timeout`` s) for a worker; ``public`` jobs also for the public share."""
+        gates = self._current_gates()
+        held: list[asyncio.Semaphore] = []
+        try:
+            with anyio.fail_after(self.settings.query_timeout):
+                for gate in (gates.public, gates.workers) if public else (gates.workers,):
+                    await gate.acquire()
+                    held.append(gate)
+        except TimeoutError:
+            for gate in reversed(held):
+                gate.release()
+            raise self._busy() from None
+        try:
+            yield
+        finally:
+            for gate in reversed(held):
+                gate.release()
+
+    async def run(self, job: Job, *, public: bool = False) -> Outcome:
+        """Run a job within the limits, off the event loop, stopped after ``query_timeout`` s.
+
+        One job per worker runs at once; up to ``max_queued_queries`` more wait for a worker (at most
+        ``query_timeout`` s); beyond that the answer is 503 with Retry-After. Ad-hoc queries sent by
+        anyone (``public``) may hold every worker but one, so the pages and named queries — queries
+        this service wrote itself — are still answered while heavy ad-hoc queries run.
+        """
+        limit = self.settings.max_concurrent_queries + max(0, self.settings.max_queued_queries)
         with self._lock:
-            if self._in_flight >= self.settings.max_concurrent_queries:
-                raise ProtocolError(
-                    503,
-                    f"the endpoint is busy ({self._in_flight} queries running); retry in a moment",
-                    {"Retry-After": "1"},
-                )
+            if self._in_flight >= limit:
+                raise self._busy()
             self._in_flight += 1
         try:
-            return await self.engine.run(job, self.settings.query_timeout)
+            async with self._worker_slot(public):
+                return await self.engine.run(job, self.settings.query_timeout)
         except JobTimeoutError:
             raise ProtocolError(
                 503,
@@ -250,25 +323,22 @@ class SparqlService:
         graph: Format | None,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        public: bool = False,
     ) -> tuple[CachedResponse, bool]:
-        """Serialised answer of ``query`` and whether it came from the cache (ProtocolError on failure)."""
+        """Serialised answer of ``query`` and whether it came from the cache (ProtocolError on failure).
+
+        ``public``: an ad-hoc query from a client, not one of the service's own (see :meth:`run`).
+        """
+        key = self.cache_key(query, solutions, graph, default_graphs, named_graphs)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, True  # only answers that passed the checks below were ever cached
         try:
+            check_nesting(query)  # before the engine: Oxigraph's parser overflows its stack on deep nesting
             check_services(query, self.settings.service_allowlist)
         except QueryTextError as exc:
             raise ProtocolError(400, str(exc)) from None
         union = default_graphs is None and named_graphs is None and not has_from_clause(query)
-        key = (
-            self.etag,
-            "query",
-            query,
-            default_graphs,
-            named_graphs,
-            solutions.name if solutions else None,
-            graph.name if graph else None,
-        )
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached, True
         job = QueryJob(
             query,
             solutions.name if solutions else None,
@@ -278,13 +348,48 @@ class SparqlService:
             union,
         )
         try:
-            outcome = await self.run(job)
+            outcome = await self.run(job, public=public)
         except JobError as exc:
             raise _query_failure(exc) from None
         assert outcome.format is not None
         answer = CachedResponse(outcome.body, negotiation.find(outcome.format).content_type)
         self.cache.put(key, answer)
         return answer, False
+
+    def cache_key(
+        self,
+        query: str,
+        solutions: Format | None,
+        graph: Format | None,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> Hashable:
+        return (
+            self.etag,
+            "query",
+            query,
+            default_graphs,
+            named_graphs,
+            solutions.name if solutions else None,
+            graph.name if graph else None,
+        )
+
+    def cached_get(self, query_string: bytes, accept: bytes) -> CachedResponse | None:
+        """The cached answer of a GET already answered with this query string and Accept, if any.
+
+        This is the shortcut of :class:`bassin_kg.web.app.CachedQueryShortcut`: a repeated request is
+        answered before routing, parsing or negotiating anything. Only successful answers are recorded
+        (by :meth:`_query`), and the key holds the ETag, so a new release or an update never reaches them.
+        """
+        key = self._raw_keys.get((self.etag, query_string, accept))
+        return None if key is None else self.cache.get(key)
+
+    def _remember_get(self, request: Request, key: Hashable) -> None:
+        raw = (self.etag, request.scope.get("query_string", b""), _first_header(request, b"accept"))
+        self._raw_keys[raw] = key
+        self._raw_keys.move_to_end(raw)
+        while len(self._raw_keys) > 2 * max(1, self.settings.cache_entries):
+            self._raw_keys.popitem(last=False)
 
     async def solutions(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
         """Rows of a SELECT as dicts of pyoxigraph terms (for pages built on the same engine)."""
@@ -394,8 +499,15 @@ class SparqlService:
         if not_modified is not None:
             return not_modified
         answer, hit = await self.run_query(
-            query, solutions=solutions, graph=graph, default_graphs=default_graphs, named_graphs=named_graphs
+            query,
+            solutions=solutions,
+            graph=graph,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+            public=True,
         )
+        if request.method == "GET":
+            self._remember_get(request, self.cache_key(query, solutions, graph, default_graphs, named_graphs))
         return Response(
             answer.body,
             media_type=answer.content_type,
@@ -406,6 +518,7 @@ class SparqlService:
         assert protocol.update is not None
         self.require_update_rights(request)
         try:
+            check_nesting(protocol.update)
             check_services(protocol.update, self.settings.service_allowlist)
             using = checked_iris(protocol.all("using-graph-uri"), "using-graph-uri")
             using_named = checked_iris(protocol.all("using-named-graph-uri"), "using-named-graph-uri")
@@ -441,6 +554,14 @@ class SparqlService:
             cached = CachedResponse(body, fmt.content_type)
             self.cache.put(key, cached)
         return Response(cached.body, media_type=cached.content_type, headers=self._base_headers())
+
+
+def _first_header(request: Request, name: bytes) -> bytes:
+    # the raw bytes of the first header of that name, as the shortcut reads them from the ASGI scope
+    for key, value in request.scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return b""
 
 
 def _not_acceptable(offers: Sequence[Format]) -> ProtocolError:

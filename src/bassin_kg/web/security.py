@@ -1,0 +1,52 @@
+"""Security headers on every answer, whichever route (or middleware) produced it.
+
+Pages set their own Content-Security-Policy (:data:`bassin_kg.web.pages.SECURITY_HEADERS`); this
+middleware adds what an answer lacks: ``nosniff`` and a Referrer-Policy everywhere, and on HTML that has
+no policy of its own (FastAPI's ``/docs`` and ``/redoc``, error pages of other layers) a strict one.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bassin_kg.web.pages import CONTENT_SECURITY_POLICY
+
+#: FastAPI's interactive API pages load Swagger UI / ReDoc from jsDelivr and start them with an inline
+#: script; they show the OpenAPI description, never data, and still may not be framed or post elsewhere
+API_DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
+    "https://cdn.redoc.ly; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+API_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+
+
+class SecurityHeaders:
+    """ASGI middleware adding the headers above to each ``http.response.start`` that lacks them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope.get("path") in API_DOCS
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in ALWAYS.items():
+                    if name not in headers:
+                        headers[name] = value
+                html = headers.get("content-type", "").startswith("text/html")
+                if html and "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = API_DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
+                    headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,1 @@
+"""Reliability and security tests (issue 6): faults, hostile input, serving while builds run."""
