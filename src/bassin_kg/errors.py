@@ -59,7 +59,7 @@ class DataError(BassinKgError):
         return text
 
 
-class ValidationFailed(BassinKgError):
+class ValidationFailed(BassinKgError):  # noqa: N818 -- reads as a state in `except ValidationFailed`
     """SHACL validation found violations: the build is not published."""
 
     exit_code = 1

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bassin_kg.extract.reviewed import FAP_CODES_FILE, ZE2010_FILE
 from bassin_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
