@@ -6,13 +6,18 @@ import pytest
 
 from bassin_kg.web.describe import (
     Links,
+    Overlap,
     Segment,
     Shown,
+    Source,
     construct_query,
     fallback_label,
     format_date,
     format_number,
+    format_share,
+    line_ranges,
     link_actors,
+    main_zone,
     node,
 )
 
@@ -101,3 +106,36 @@ class TestQueries:
     def test_construct_query_names_the_resource_both_ways(self) -> None:
         query = construct_query(BASE + "id/x")
         assert query.count(f"<{BASE}id/x>") >= 3
+
+
+class TestOverlaps:
+    # SYNTHETIC overlaps (made-up IRIs and shares)
+    @staticmethod
+    def zone(code: str, share: float, kind: str = "zone d'emploi 2020") -> Overlap:
+        return Overlap(f"http://example.org/{code}", Shown(code), kind, code, None, share)
+
+    @pytest.mark.parametrize(
+        ("share", "shown"),
+        [(0.8333, "83\u202f%"), (1.0, "100\u202f%"), (0.0098, "1\u202f%"), (0.004, "< 1\u202f%")],
+    )
+    def test_shares_as_french_percentages(self, share: float, shown: str) -> None:
+        assert format_share(share) == shown
+
+    def test_the_main_2020_zone_holds_more_than_half_of_the_communes(self) -> None:
+        zones = [self.zone("a", 0.3), self.zone("b", 0.6), self.zone("bmo", 1.0, "bassin d'emploi BMO")]
+        main = main_zone(zones)
+        assert main is not None
+        assert main.code == "b"  # a BMO bassin is not a 2020 employment zone, however large its share
+        assert main_zone([self.zone("a", 0.5), self.zone("c", 0.2)]) is None
+
+    def test_line_ranges_name_the_file_and_its_first_and_last_lines(self) -> None:
+        def src(file: str, line: str) -> Source:
+            return Source(Shown(line), file, line)
+
+        sources = [
+            src("x/acoss.csv", "7"),
+            src("x/acoss.csv", "2"),
+            src("x/acoss.csv", "13"),
+            src("y.csv", "4"),
+        ]
+        assert line_ranges(sources) == ["x/acoss.csv, lignes 2–13", "y.csv, ligne 4"]

@@ -7,8 +7,10 @@ deck's (Béthune-Bruay: 3 forces, 4 weaknesses, 2 opportunities, 2 threats; 10.7
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
@@ -16,9 +18,13 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 
+from bassin_kg.ingest.acoss import ingest_acoss
+from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
+from bassin_kg.web.cache import CachedResponse
 from bassin_kg.web.pages import CONTENT_SECURITY_POLICY
+from bassin_kg.web.sparql import SparqlService
 
 from .html_checks import svg_charts, swot_counts
 from .real_graph import real_settings
@@ -27,6 +33,9 @@ __all__ = ["real_settings"]
 
 BASE = "https://w3id.org/bassin-minier/"
 BETHUNE = "/id/territoire/ze2010/3123"
+PROJECT = Path(__file__).resolve().parents[2]
+#: SYNTHETIC Urssaf export (the published layout, invented figures): see tests/fixtures/acoss/README.md
+ACOSS_FIXTURE = Path("tests") / "fixtures" / "acoss" / "effectifs-ze-synthetic.csv"
 HTML = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
@@ -40,18 +49,17 @@ def client(real_settings: Settings) -> Iterator[TestClient]:
 def bethune(client: TestClient) -> str:
     response = client.get(BETHUNE, headers=HTML)
     assert response.status_code == 200, response.text
-    return response.text
+    return str(response.text)
 
 
-def assert_security_headers(headers: object) -> None:
-    assert isinstance(headers, dict) or hasattr(headers, "get")
-    csp = headers.get("content-security-policy")  # type: ignore[attr-defined]
+def assert_security_headers(headers: Mapping[str, str]) -> None:
+    csp = headers.get("content-security-policy")
     assert csp == CONTENT_SECURITY_POLICY
     assert "default-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
-    assert headers.get("x-content-type-options") == "nosniff"  # type: ignore[attr-defined]
-    assert headers.get("referrer-policy")  # type: ignore[attr-defined]
+    assert headers.get("x-content-type-options") == "nosniff"
+    assert headers.get("referrer-policy")
 
 
 class TestTerritoryPage:
@@ -93,6 +101,31 @@ class TestTerritoryPage:
         assert "<h1>Béthune Bruay</h1>" in bethune
         assert ">zone d&#39;emploi 2010</a>" in bethune  # the type, by its French label
 
+    def test_overlaps_with_other_zonings_by_share_of_communes(self, bethune: str) -> None:
+        section = bethune[bethune.index('id="zonages"') : bethune.index('id="donnees"')]
+        rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td><td>([^<]+)</td><td>(\d+)</td>", section)
+        # 2020 zones first, largest share first; then the BMO bassins
+        assert rows[0] == ("Béthune", "zone d&#39;emploi 2020", "3205")
+        assert rows[-1][1] == "bassin d&#39;emploi BMO"
+        assert (
+            '<td class="num">85</td><td class="num">83\u202f%</td><td class="num">78\u202f%</td>' in section
+        )
+
+    def test_without_urssaf_data_no_chart_only_one_line_saying_how_to_load_it(self, bethune: str) -> None:
+        assert len(svg_charts(bethune)) == 2
+        assert 'id="emploi"' not in bethune
+        assert 'id="chart-emploi"' not in bethune
+        hints = re.findall(r'<p class="src acoss-absent">(.*?)</p>', bethune)
+        assert len(hints) == 1
+        assert "<code>bassin-kg ingest acoss FICHIER</code>" in hints[0]
+        assert 'href="/id/territoire/ze2020/3205"' in hints[0]
+
+    def test_a_zone_outside_the_deck_gets_no_urssaf_line(self, client: TestClient) -> None:
+        # Lille's 2010 zone: the Urssaf ingest loads only the basin's zones, so nothing to offer there
+        response = client.get("/id/territoire/ze2010/3111", headers=HTML)
+        assert response.status_code == 200
+        assert "acoss" not in response.text
+
     def test_security_headers(self, client: TestClient) -> None:
         response = client.get(BETHUNE, headers=HTML)
         assert_security_headers(response.headers)
@@ -110,6 +143,10 @@ class TestOtherPages:
         assert "10,7 %" in response.text
         assert "14,9 %" in response.text
         assert 'href="/id/territoire/ze2010/3115"' in response.text
+        # figures carry their unit: a count of projects, a share of projects
+        assert "(656 projets)" in response.text
+        assert "(100 % des projets jugés difficiles)" in response.text
+        assert "taux de chômage, 2e trimestre 2018" in response.text
 
     def test_occupation_page(self, client: TestClient) -> None:
         response = client.get("/id/metier/deck/chefs-cuisiniers", headers=HTML)
@@ -218,6 +255,41 @@ class TestQueryPage:
         assert "malformed query" in response.text
 
 
+class TestQueryLanes:
+    """The visitor's own query text runs in the public lane, as on /sparql; the site's queries do not."""
+
+    @pytest.fixture
+    def lanes(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+        service: SparqlService = client.app.state.sparql  # type: ignore[attr-defined]
+        original = service.run_query
+        calls: list[tuple[str, bool]] = []
+
+        async def spy(query: str, **kwargs: Any) -> tuple[CachedResponse, bool]:
+            calls.append((query, bool(kwargs.get("public", False))))
+            return await original(query, **kwargs)
+
+        monkeypatch.setattr(service, "run_query", spy)
+        return calls
+
+    def test_query_page_runs_the_visitors_text_in_the_public_lane(
+        self, client: TestClient, lanes: list[tuple[str, bool]]
+    ) -> None:
+        query = "SELECT ?s WHERE { ?s a <https://w3id.org/bassin-minier/def#Menace> } LIMIT 3"
+        response = client.get("/query", params={"query": query}, headers=HTML)
+        assert response.status_code == 200
+        assert (query, True) in lanes
+        # the labels of the results are the site's own queries: they keep the reserved lane
+        assert all(not public for text, public in lanes if text != query)
+
+    def test_named_query_page_runs_in_the_sites_lane(
+        self, client: TestClient, lanes: list[tuple[str, bool]]
+    ) -> None:
+        response = client.get("/queries/swot-territoire", params={"territory": "3123"}, headers=HTML)
+        assert response.status_code == 200
+        assert lanes
+        assert not any(public for _, public in lanes)
+
+
 class TestRowCap:
     def test_rows_beyond_the_cap_are_cut_with_a_notice(self, real_settings: Settings) -> None:
         with TestClient(create_app(real_settings.replace(html_row_cap=3))) as capped:
@@ -226,6 +298,88 @@ class TestRowCap:
         assert response.status_code == 200
         assert response.text.count("<tr><td>") == 3
         assert "Seules les 3 premières lignes sont affichées" in response.text
+
+
+# --- the Urssaf series, on the real build plus a SYNTHETIC export -------------------------------------
+@pytest.fixture(scope="module")
+def acoss_settings(real_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A copy of the real build with the SYNTHETIC Urssaf export (invented figures) ingested, as
+    ``bassin-kg ingest acoss tests/fixtures/acoss/effectifs-ze-synthetic.csv`` does."""
+    project = tmp_path_factory.mktemp("acoss-project")
+    shutil.copytree(real_settings.root, project, symlinks=True, dirs_exist_ok=True)
+    (project / ACOSS_FIXTURE).parent.mkdir(parents=True)
+    shutil.copy(PROJECT / ACOSS_FIXTURE, project / ACOSS_FIXTURE)
+    settings = real_settings.replace(root=project, build_dir=project / "build")
+    ingest_acoss(settings, project / ACOSS_FIXTURE, progress=Progress(quiet=True))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def acoss_client(acoss_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(acoss_settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def bethune_acoss(acoss_client: TestClient) -> str:
+    response = acoss_client.get(BETHUNE, headers=HTML)
+    assert response.status_code == 200, response.text
+    return str(response.text)
+
+
+class TestEmploymentSeries:
+    # the figures are those of the SYNTHETIC export: 3205 Béthune, 2018-Q2, 50200.5 (CVS), file line 3
+    def test_a_third_chart_the_series_of_the_main_2020_zone(self, bethune_acoss: str) -> None:
+        charts = svg_charts(bethune_acoss)
+        assert len(charts) == 3
+        series = charts[2]
+        assert series["role"] == "img"
+        assert series["labelledby"] == "chart-emploi-title chart-emploi-desc"
+        assert series["title"] == "Effectifs salariés du secteur privé (CVS) – zone d'emploi 2020 Béthune"
+        assert "12 trimestres" in series["desc"]
+        assert "1er trimestre 2018 : 50\u202f100,5" in series["desc"]
+        # the deck's unemployment rate for 2018-Q2 is marked on the chart
+        assert "Repère : 2e trimestre 2018 : chômage 10,7 % (plaquette)" in series["desc"]
+
+    def test_the_decks_figure_beside_the_series_with_both_sources(self, bethune_acoss: str) -> None:
+        aside = bethune_acoss[bethune_acoss.index('<aside class="beside"') : bethune_acoss.index("</aside>")]
+        assert "Au 2e trimestre 2018" in aside
+        assert '<dd class="big">10,7 %</dd>' in aside
+        assert "unemployment.csv, ligne 2" in aside
+        assert '<dd class="big">50\u202f200,5</dd>' in aside
+        assert "effectifs-ze-synthetic.csv, ligne 3" in aside
+
+    def test_source_licence_and_zoning_note(self, bethune_acoss: str) -> None:
+        section = bethune_acoss[bethune_acoss.index('id="emploi"') : bethune_acoss.index('id="zonages"')]
+        assert "Urssaf Caisse nationale (ex-Acoss)" in section
+        assert "fichier tests/fixtures/acoss/effectifs-ze-synthetic.csv, lignes 2–13" in section
+        assert re.search(
+            r'licence <a href="https://opendatacommons.org/licenses/odbl/1-0/"[^>]*>ODbL 1.0</a>', section
+        )
+        note = re.search(r'<p class="notice zoning">(.*?)</p>', section, re.DOTALL)
+        assert note is not None
+        assert "n'est pas identique à la zone d'emploi 2010" in note.group(1)
+        assert "85 communes en commun, soit 83\u202f% des communes de la zone 2010" in note.group(1)
+        assert 'href="/queries/emploi-acoss-territoire?territory=3205"' in section
+
+    def test_the_data_table_lists_every_quarter_with_its_line(self, bethune_acoss: str) -> None:
+        start = bethune_acoss.index('id="chart-emploi"')
+        table = bethune_acoss[start : bethune_acoss.index("</figure>", start)]
+        rows = re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">([^<]+)</td>", table)
+        assert len(rows) == 12
+        assert rows[1] == ("2e trimestre 2018", "50\u202f200,5")
+        assert "effectifs-ze-synthetic.csv, ligne 13" in table
+        assert " style=" not in bethune_acoss
+
+    def test_a_zone_the_file_does_not_cover_says_so_in_one_line(self, acoss_client: TestClient) -> None:
+        # the synthetic file has rows for 3205 and 3215, none for Douai (3212), Douaisis' main 2020 zone
+        response = acoss_client.get("/id/territoire/ze2010/3114", headers=HTML)
+        assert response.status_code == 200
+        assert 'id="chart-emploi"' not in response.text
+        lines = re.findall(r'<p class="src acoss-absent">(.*?)</p>', response.text)
+        assert len(lines) == 1
+        assert "ne donne pas de série" in lines[0]
+        assert ">Douai</a>" in lines[0]
 
 
 # --- synthetic edge cases ----------------------------------------------------------------------------

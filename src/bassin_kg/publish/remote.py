@@ -14,14 +14,21 @@ the graph. Whether that replacement is atomic depends on the server, so the push
 
 After each graph, its triple count on the server is read back through the SPARQL query endpoint
 (``--query-url``; derived for Oxigraph ``/store`` → ``/query``, Fuseki ``/ds/data`` → ``/ds/query``,
-Virtuoso ``/sparql-graph-crud-auth`` → ``/sparql``) and compared with the local store. Requests have a
-timeout and are retried a bounded number of times (transport errors, 5xx, 429) with exponential backoff.
+Virtuoso ``/sparql-graph-crud-auth`` → ``/sparql``) and compared with the local store.
+
+Faults. Requests have a timeout (per socket operation: connect, send, each read) and are retried a
+bounded number of times (no answer, 5xx, 429) with exponential backoff. The MOVE is never resent blindly:
+an answer lost after the server ran it would make a resent MOVE fail (its staging graph is gone), so after
+any failed MOVE the staging graph is counted — empty means the MOVE happened, full means it did not and it
+may be retried. Once a request gets no answer after its retries, the remaining graphs are not tried: a
+server that went away or hangs costs the retries of one graph, not of every graph. The report says, graph
+by graph, which were pushed, which were not (they keep their old content), which are unknown (the
+replacing request got no answer: old or new content, in full) and which staging graphs may be left.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import secrets
 import time
@@ -29,6 +36,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -49,7 +57,24 @@ KNOWN_LAYOUTS: tuple[tuple[str, str, str | None], ...] = (
 
 
 class PushError(BassinKgError):
-    """One request of the push failed for good (after its retries)."""
+    """One request of the push failed for good (after its retries).
+
+    ``status`` is the HTTP status of the last answer, None when the server did not answer (refused,
+    closed or timed out); ``reached`` is False when every attempt was refused (the server never saw it).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, reached: bool = True) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reached = reached
+
+    @property
+    def answered(self) -> bool:
+        return self.status is not None
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status >= 500 or self.status == 429
 
 
 @dataclass(frozen=True)
@@ -91,14 +116,34 @@ def derive(store_url: str, query_url: str | None, update_url: str | None) -> tup
     return query, update_url or derived_update
 
 
+class State(Enum):
+    """What became of one graph on the server."""
+
+    PUSHED = "pushed"  # replaced and its count verified
+    NOT_PUSHED = "NOT pushed"  # the target was not replaced: it keeps its previous content
+    UNKNOWN = "UNKNOWN"  # the replacing request got no answer: old or new content, in full
+    UNVERIFIED = "replaced, NOT verified"  # the server took the new content; the count check failed
+    NOT_TRIED = "not tried"  # the server had stopped answering before this graph's turn
+
+
 @dataclass
 class GraphPush:
     name: str
     iri: str
     triples: int
-    ok: bool = False
+    state: State = State.NOT_TRIED
     detail: str = ""
     server_triples: int | None = None
+    #: a staging graph that could not be removed (the server stopped answering)
+    staging_left: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state is State.PUSHED
+
+    def fail(self, state: State, detail: str) -> None:
+        self.state = state
+        self.detail = detail
 
 
 @dataclass
@@ -112,16 +157,37 @@ class PushReport:
         return all(g.ok for g in self.graphs)
 
     def summary(self) -> str:
-        pushed = [g for g in self.graphs if g.ok]
-        failed = [g for g in self.graphs if not g.ok]
+        def having(*states: State) -> list[GraphPush]:
+            return [g for g in self.graphs if g.state in states]
+
+        pushed = having(State.PUSHED)
+        failed = having(State.NOT_PUSHED, State.NOT_TRIED)
+        unknown, unverified = having(State.UNKNOWN), having(State.UNVERIFIED)
         mode = "staging graph + MOVE" if self.atomic_by_move else "PUT per graph"
-        lines = [f"push to {self.target} ({mode}): {len(pushed)} graph(s) pushed, {len(failed)} not pushed"]
+        head = f"push to {self.target} ({mode}): {len(pushed)} graph(s) pushed, {len(failed)} not pushed"
+        head += f", {len(unknown)} unknown" if unknown else ""
+        head += f", {len(unverified)} not verified" if unverified else ""
+        lines = [head]
         lines += [f"  pushed {g.name} <{g.iri}>: {g.triples} triples, verified on the server" for g in pushed]
-        lines += [f"  NOT pushed {g.name} <{g.iri}>: {g.detail}" for g in failed]
+        lines += [f"  {g.state.value} {g.name} <{g.iri}>: {g.detail}" for g in self.graphs if not g.ok]
         if failed:
-            lines.append(
-                "  the graphs not pushed keep their previous content on the server; run the push again"
+            kept = "" if self.atomic_by_move else " if its PUT is transactional (Fuseki)"
+            lines.append(f"  the graphs not pushed keep their previous content on the server{kept}")
+        if unknown:
+            whole = (
+                "in full (MOVE is one transaction)"
+                if self.atomic_by_move
+                else "in full if its PUT is transactional (Fuseki)"
             )
+            lines.append(f"  the UNKNOWN graphs hold either their previous or their new content, {whole}")
+        left = [g.staging_left for g in self.graphs if g.staging_left]
+        if left:
+            lines.append(
+                "  staging graph(s) maybe left on the server, remove them with DROP SILENT GRAPH <…>: "
+                + ", ".join(f"<{iri}>" for iri in left)
+            )
+        if not self.ok:
+            lines.append("  run the push again once the server answers")
         return "\n".join(lines)
 
 
@@ -144,6 +210,10 @@ class Client:
             self.headers["Authorization"] = f"Bearer {remote.token}"
         self.opener = urllib.request.build_opener(*handlers)
 
+    def pause(self, attempt: int) -> None:
+        """Exponential backoff before retry number ``attempt`` (1, 2, …)."""
+        self.sleep(self.remote.backoff * 2 ** (attempt - 1))
+
     def send(
         self,
         method: str,
@@ -151,14 +221,19 @@ class Client:
         body: bytes | None,
         headers: dict[str, str],
         *,
-        retry_transport: bool = True,
+        attempts: int | None = None,
     ) -> tuple[int, bytes]:
-        """The status and body of the first answer that is not worth retrying; raises PushError."""
-        attempts = self.remote.retries + 1
-        last = ""
+        """The status and body of the first answer that is not worth retrying; raises PushError.
+
+        ``attempts`` defaults to one try plus ``remote.retries``; give 1 for a request that must not be
+        resent blindly.
+        """
+        attempts = self.remote.retries + 1 if attempts is None else attempts
+        error = PushError(f"{method} {url}: not sent")
+        reached = False  # did any attempt get through? then the server may have acted on it
         for attempt in range(attempts):
             if attempt:
-                self.sleep(self.remote.backoff * 2 ** (attempt - 1))
+                self.pause(attempt)
             request = urllib.request.Request(
                 url, data=body, method=method, headers={**self.headers, **headers}
             )
@@ -168,14 +243,24 @@ class Client:
             except urllib.error.HTTPError as exc:
                 text = exc.read()[:300].decode("utf-8", "replace").strip()
                 last = f"HTTP {exc.code} {exc.reason}" + (f": {text}" if text else "")
-                if exc.code < 500 and exc.code != 429:
-                    raise PushError(f"{method} {url}: {last}") from None
+                error = PushError(f"{method} {url}: {last}", status=exc.code)
+                if not error.retryable:
+                    raise error from None
             except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
-                reason = getattr(exc, "reason", exc)
-                last = f"no answer ({reason})"
-                if not retry_transport:
-                    break
-        raise PushError(f"{method} {url}: {last} (after {attempts} attempt(s))")
+                error = self._no_answer(method, url, exc)
+            reached = reached or error.reached
+        suffix = f" (after {attempts} attempt(s))" if attempts > 1 else ""
+        raise PushError(f"{error}{suffix}", status=error.status, reached=reached)
+
+    def _no_answer(self, method: str, url: str, exc: OSError | HTTPException) -> PushError:
+        reason = getattr(exc, "reason", exc) if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, ConnectionRefusedError):
+            return PushError(f"{method} {url}: no answer (connection refused)", reached=False)
+        if isinstance(reason, TimeoutError):
+            return PushError(f"{method} {url}: no answer within the {self.remote.timeout:g} s timeout")
+        if isinstance(reason, ConnectionError):  # RemoteDisconnected among them
+            return PushError(f"{method} {url}: no answer (the server closed the connection: {reason})")
+        return PushError(f"{method} {url}: no answer ({reason})")
 
     def count(self, graph: str) -> int:
         """Triples in ``graph`` on the server, read through its SPARQL query endpoint."""
@@ -185,42 +270,27 @@ class Client:
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/sparql-results+json",
         }
-        _status, answer = self.send("POST", self.remote.query_url, body, headers)
+        status, answer = self.send("POST", self.remote.query_url, body, headers)
         try:
             bindings = json.loads(answer)["results"]["bindings"]
             return int(bindings[0]["n"]["value"]) if bindings else 0
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise PushError(
-                f"the query endpoint {self.remote.query_url} did not answer a count ({exc})"
+                f"the query endpoint {self.remote.query_url} did not answer a count ({exc})", status=status
             ) from None
 
+    def _graph_url(self, graph: str) -> str:
+        separator = "&" if "?" in self.remote.store_url else "?"
+        return self.remote.store_url + separator + urlencode({"graph": graph})
+
     def put(self, graph: str, data: bytes) -> None:
-        url = (
-            self.remote.store_url
-            + ("&" if "?" in self.remote.store_url else "?")
-            + urlencode({"graph": graph})
-        )
-        self.send("PUT", url, data, {"Content-Type": NTRIPLES})
+        self.send("PUT", self._graph_url(graph), data, {"Content-Type": NTRIPLES})
 
-    def delete(self, graph: str) -> None:
-        url = (
-            self.remote.store_url
-            + ("&" if "?" in self.remote.store_url else "?")
-            + urlencode({"graph": graph})
-        )
-        self.send("DELETE", url, None, {})
-
-    def update(self, text: str) -> None:
+    def update(self, text: str, *, attempts: int | None = None) -> None:
         assert self.remote.update_url is not None
         body = urlencode({"update": text}).encode()
-        # a timed-out MOVE may have happened: never resend it blindly, the count check decides
-        self.send(
-            "POST",
-            self.remote.update_url,
-            body,
-            {"Content-Type": "application/x-www-form-urlencoded"},
-            retry_transport=False,
-        )
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        self.send("POST", self.remote.update_url, body, headers, attempts=attempts)
 
 
 def graph_payload(store: ox.Store, graph: ox.NamedNode) -> bytes:
@@ -249,35 +319,124 @@ def push(store_path: Path, remote: Remote, *, client: Client | None = None) -> P
     client = client or Client(remote)
     store = open_read_only(store_path)
     report = PushReport(remote.store_url, remote.update_url is not None)
+    stopped: str | None = None
     for name, graph, triples in local_graphs(store):
         result = GraphPush(name, graph.value, triples)
         report.graphs.append(result)
-        try:
-            data = graph_payload(store, graph)
-            if remote.update_url is not None:
-                _push_staged(client, graph.value, data, triples)
-            else:
-                client.put(graph.value, data)
-            result.server_triples = client.count(graph.value)
-            if result.server_triples != triples:
-                result.detail = f"the server holds {result.server_triples} triples, the store {triples}"
-            else:
-                result.ok = True
-        except PushError as exc:
-            result.detail = str(exc)
+        if stopped is not None:
+            result.detail = stopped
+            continue
+        data = graph_payload(store, graph)
+        push_one = _push_staged if remote.update_url is not None else _push_direct
+        silent = push_one(client, result, data)
+        if silent is not None:
+            # every further request would wait for its own timeouts: stop, and say where
+            stopped = f"the server stopped answering at graph {name}: nothing sent for this one"
     return report
 
 
-def _push_staged(client: Client, target: str, data: bytes, triples: int) -> None:
-    staging = f"{target}-staging-{secrets.token_hex(6)}"
+def _push_direct(client: Client, result: GraphPush, data: bytes) -> PushError | None:
+    """PUT straight into the target; returns the error when the server no longer answers."""
     try:
-        client.put(staging, data)
+        client.put(result.iri, data)
+    except PushError as exc:
+        if exc.reached and not exc.answered:
+            result.fail(State.UNKNOWN, f"{exc}; the PUT may have been applied or not")
+        else:
+            result.fail(State.NOT_PUSHED, str(exc))
+        return None if exc.answered else exc
+    return _verify(client, result)
+
+
+def _push_staged(client: Client, result: GraphPush, data: bytes) -> PushError | None:
+    """PUT into a staging graph, count it, MOVE it over the target, count the target.
+
+    Returns the error when the server no longer answers (the caller stops the push).
+    """
+    staging = f"{result.iri}-staging-{secrets.token_hex(6)}"
+    may_exist = True  # the staging graph, once the server saw its PUT (even unanswered)
+    try:
+        try:
+            client.put(staging, data)
+        except PushError as exc:
+            may_exist = exc.reached
+            raise
         loaded = client.count(staging)
-        if loaded != triples:
-            raise PushError(f"the staging graph <{staging}> holds {loaded} triples, the store {triples}")
-        client.update(f"MOVE <{staging}> TO <{target}>")
+        if loaded != result.triples:
+            raise PushError(
+                f"the staging graph <{staging}> holds {loaded} triples, the store {result.triples}",
+                status=200,
+            )
+    except PushError as exc:
+        result.fail(State.NOT_PUSHED, str(exc))
+        if may_exist:
+            _drop_staging(client, result, staging)
+        return None if exc.answered else exc
+    error = _move(client, result, staging)
+    if result.state is State.PUSHED:  # _move saw it done: the target now holds the new content
+        return _verify(client, result)
+    return error
+
+
+def _move(client: Client, result: GraphPush, staging: str) -> PushError | None:
+    """MOVE staging → target, retried only while the staging graph is provably still full.
+
+    Sets ``result.state`` to PUSHED when the MOVE happened (verified afterwards by the caller).
+    """
+    attempts = client.remote.retries + 1
+    tried, left = 0, result.triples
+    error = PushError("MOVE not sent")
+    while tried < attempts and left == result.triples:
+        if tried:
+            client.pause(tried)
+        tried += 1
+        try:
+            client.update(f"MOVE <{staging}> TO <{result.iri}>", attempts=1)
+        except PushError as exc:
+            error = exc
+        else:
+            result.state = State.PUSHED
+            return None
+        # the MOVE failed, or its answer was lost after the server ran it: the staging graph tells
+        try:
+            left = client.count(staging)
+        except PushError as count_error:
+            result.staging_left = staging
+            result.fail(
+                State.UNKNOWN,
+                f"{error}; whether the MOVE happened could not be checked: {count_error}",
+            )
+            return None if count_error.answered else count_error
+        if left == 0:  # nothing else writes this randomly named graph: the MOVE ran
+            result.state = State.PUSHED
+            return None
+        if not error.retryable:
+            break
+    staged = "intact" if left == result.triples else f"holding {left} triples of {result.triples}"
+    result.fail(State.NOT_PUSHED, f"{error} (after {tried} attempt(s); the staging graph was {staged})")
+    _drop_staging(client, result, staging)
+    return None if error.answered else error
+
+
+def _drop_staging(client: Client, result: GraphPush, staging: str) -> None:
+    """Remove the staging graph (one try: the push already failed); remember it when that fails."""
+    try:
+        client.update(f"DROP SILENT GRAPH <{staging}>", attempts=1)
     except PushError:
-        # the staging graph may not exist; the report already names the failure
-        with contextlib.suppress(PushError):
-            client.delete(staging)
-        raise
+        result.staging_left = staging
+
+
+def _verify(client: Client, result: GraphPush) -> PushError | None:
+    """Count the target on the server, which took the new content: PUSHED when the count matches."""
+    try:
+        result.server_triples = client.count(result.iri)
+    except PushError as exc:
+        result.fail(State.UNVERIFIED, f"the server took the graph, but counting it failed: {exc}")
+        return None if exc.answered else exc
+    if result.server_triples != result.triples:
+        result.fail(
+            State.UNVERIFIED, f"the server holds {result.server_triples} triples, the store {result.triples}"
+        )
+    else:
+        result.state = State.PUSHED
+    return None

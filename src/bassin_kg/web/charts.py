@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import vl_convert
 from markupsafe import Markup, escape
 
-from bassin_kg.web.describe import Figure
+from bassin_kg.web.describe import EmploymentSeries, Figure, SeriesPoint
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 #: one colour per kind of figure, readable on white (WCAG AA for large marks)
-COLOURS = {"projects": "#1f5f8b", "difficulties": "#b5541c"}
+COLOURS = {"projects": "#1f5f8b", "difficulties": "#b5541c", "employment": "#1f5f8b", "marker": "#b3261e"}
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 _ID = re.compile(r'\bid="([^"]+)"')
 _URL_REF = re.compile(r"url\(#([^)]+)\)")
@@ -47,34 +47,50 @@ class Chart:
 
 
 def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colour: str) -> dict[str, object]:
-    """A horizontal bar chart in the order of ``figures`` (the deck's ranking); each bar links to its page."""
+    """A horizontal bar chart in the order of ``figures`` (the deck's ranking); each bar links to its page
+    and ends with its value as the page shows it ('656', '100 %'), so no one has to read it off the axis."""
     values = [
-        {"libelle": f.label.text, "valeur": f.value, "lien": _absolute(f.label.href), "ordre": i}
+        {
+            "libelle": f.label.text,
+            "valeur": f.value,
+            "texte": f.shown,
+            "lien": _absolute(f.label.href),
+            "ordre": i,
+        }
         for i, f in enumerate(figures)
     ]
     return {
         "$schema": SCHEMA,
         "description": description,
-        "width": 300,
+        "width": 230,
         "height": {"step": 26},
         "data": {"values": values},
-        "mark": {"type": "bar", "color": colour, "cornerRadiusEnd": 2},
         "encoding": {
             "y": {
                 "field": "libelle",
                 "type": "nominal",
                 "sort": {"field": "ordre", "order": "ascending"},
                 "title": None,
-                "axis": {"labelLimit": 230, "labelFontSize": 12},
+                # long occupation names are the point of the chart: room for them before truncation
+                "axis": {"labelLimit": 300, "labelFontSize": 12},
             },
             "x": {
                 "field": "valeur",
                 "type": "quantitative",
                 "title": value_title,
-                "axis": {"labelFontSize": 11, "titleFontSize": 12},
+                "axis": {"labelFontSize": 11, "titleFontSize": 12, "tickCount": 5},
             },
-            "href": {"field": "lien"},
         },
+        "layer": [
+            {
+                "mark": {"type": "bar", "color": colour, "cornerRadiusEnd": 2},
+                "encoding": {"href": {"field": "lien"}},
+            },
+            {
+                "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 11, "color": "#1d2733"},
+                "encoding": {"text": {"field": "texte"}},
+            },
+        ],
         "config": {"view": {"stroke": None}, "font": "sans-serif"},
     }
 
@@ -129,3 +145,177 @@ def bar_chart(
     spec = bar_spec(description, figures, value_title, COLOURS.get(kind, "#1f5f8b"))
     svg = render_svg(spec, chart_id, title, description)
     return Chart(chart_id, title, description, svg, value_title, tuple(figures))
+
+
+# --- time series ------------------------------------------------------------------------------------
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A quarter picked out on a series chart (a dashed rule and its text), e.g. the deck's figure."""
+
+    period: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    """An SVG line chart of a quarterly series, and its points for the page's table fallback."""
+
+    id: str
+    title: str
+    description: str
+    svg: Markup
+    value_title: str
+    series: EmploymentSeries
+    marker: Marker | None
+
+
+def quarter_key(period: str) -> tuple[int, int]:
+    match = _QUARTER.match(period)
+    if match is None:
+        raise ValueError(f"not a quarter: {period!r} (expected e.g. 2018-Q2)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def quarter_date(period: str) -> str:
+    """The middle of the quarter, where its point is drawn: inside its year on a year axis."""
+    year, quarter = quarter_key(period)
+    return f"{year}-{3 * quarter - 1:02d}-15"
+
+
+def quarters_between(first: str, last: str) -> list[str]:
+    """Every quarter from ``first`` to ``last``, both included."""
+    (year, quarter), end = quarter_key(first), quarter_key(last)
+    result = []
+    while (year, quarter) <= end:
+        result.append(f"{year}-Q{quarter}")
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return result
+
+
+def line_values(points: Sequence[SeriesPoint]) -> list[dict[str, object]]:
+    """One value per quarter from the first point to the last; a missing quarter is null, so the line
+    breaks there instead of drawing a straight segment across quarters the file does not give."""
+    known = {p.period: p for p in points}
+    values: list[dict[str, object]] = []
+    if not points:
+        return values
+    ordered = sorted(known, key=quarter_key)
+    for period in quarters_between(ordered[0], ordered[-1]):
+        point = known.get(period)
+        values.append(
+            {
+                "trimestre": point.label if point else period,
+                "date": quarter_date(period),
+                "valeur": point.value if point else None,
+            }
+        )
+    return values
+
+
+def line_spec(
+    description: str, points: Sequence[SeriesPoint], value_title: str, colour: str, marker: Marker | None
+) -> dict[str, object]:
+    """A line chart of ``points`` by quarter (years on the axis, zero not forced: a head count moves by a
+    few percent), with ``marker`` as a dashed rule when its quarter lies within the series."""
+    values = line_values(points)
+    x_axis = {
+        "field": "date",
+        "type": "temporal",
+        "title": None,
+        "axis": {
+            "format": "%Y",
+            "tickCount": {"interval": "year", "step": 1},
+            "grid": False,
+            "labelFontSize": 11,
+        },
+    }
+    layers: list[dict[str, object]] = [
+        {
+            "mark": {
+                "type": "line",
+                "color": colour,
+                "strokeWidth": 2,
+                "invalid": "break-paths-show-domains",
+                "point": {"filled": True, "size": 26, "color": colour},
+            },
+            "encoding": {
+                "x": x_axis,
+                "y": {
+                    "field": "valeur",
+                    "type": "quantitative",
+                    "title": value_title,
+                    "scale": {"zero": False},
+                    "axis": {"labelFontSize": 11, "titleFontSize": 12},
+                },
+            },
+        }
+    ]
+    periods = [str(v["date"]) for v in values]
+    if marker is not None and quarter_date(marker.period) in periods:
+        # the text goes on the side of the rule with more room
+        right_half = periods.index(quarter_date(marker.period)) > len(periods) / 2
+        marker_colour = COLOURS["marker"]
+        marker_x = {"field": "date", "type": "temporal"}
+        layers.append(
+            {
+                "data": {"values": [{"date": quarter_date(marker.period), "texte": marker.text}]},
+                "layer": [
+                    {
+                        "mark": {"type": "rule", "color": marker_colour, "strokeDash": [4, 3]},
+                        "encoding": {"x": marker_x},
+                    },
+                    {
+                        "mark": {
+                            "type": "text",
+                            "color": marker_colour,
+                            "align": "right" if right_half else "left",
+                            "dx": -4 if right_half else 4,
+                            "y": 2,
+                            "baseline": "top",
+                            "fontSize": 11,
+                        },
+                        "encoding": {"x": marker_x, "text": {"field": "texte"}},
+                    },
+                ],
+            }
+        )
+    return {
+        "$schema": SCHEMA,
+        "description": description,
+        "width": 600,
+        "height": 230,
+        "data": {"values": values},
+        "layer": layers,
+        "config": {"view": {"stroke": None}, "font": "sans-serif"},
+    }
+
+
+def describe_series(series: EmploymentSeries) -> str:
+    """A sentence giving the series' first, last, lowest and highest values, for the text alternative."""
+    known = [p for p in series.points if p.value is not None]
+    if not known:
+        return "aucune valeur publiée"
+    first, last = known[0], known[-1]
+    low = min(known, key=lambda p: p.value or 0.0)
+    high = max(known, key=lambda p: p.value or 0.0)
+    parts = [f"{first.label} : {first.shown}", f"{last.label} : {last.shown}"]
+    if len(known) > 2:
+        parts.append(f"minimum {low.shown} ({low.label}), maximum {high.shown} ({high.label})")
+    return f"{len(known)} trimestres ; " + " ; ".join(parts)
+
+
+def series_chart(
+    chart_id: str, title: str, series: EmploymentSeries, value_title: str, marker: Marker | None = None
+) -> SeriesChart | None:
+    """The line chart of ``series``, or None when it has no value to draw."""
+    if not any(p.value is not None for p in series.points):
+        return None
+    description = f"{title}. " + describe_series(series) + "."
+    if marker is not None:
+        description += f" Repère : {marker.text}."
+    spec = line_spec(description, series.points, value_title, COLOURS["employment"], marker)
+    svg = render_svg(spec, chart_id, title, description)
+    return SeriesChart(chart_id, title, description, svg, value_title, series, marker)

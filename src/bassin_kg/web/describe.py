@@ -6,7 +6,9 @@ query text in their N-Triples form, after :class:`pyoxigraph.NamedNode` has chec
 
 The generic description of a resource is its outgoing triples plus the resources that point to it, each
 shown by its label (French first) rather than its IRI. The views below (territory, occupation, actor,
-SWOT item, home, ontology) add what MODEL.md says those resources carry, each figure with its source.
+SWOT item, home, ontology) add what MODEL.md says those resources carry, each figure with its source;
+a territory also gets its overlaps with the other zonings and, when ``bassin-kg ingest acoss`` has
+loaded it, the Urssaf employment series of the 2020 zone that holds most of its communes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
-from bassin_kg.namespaces import BM, PREFIXES, Iris
+from bassin_kg.namespaces import BM, PREFIXES, QB, Iris
 from bassin_kg.web.sparql import SparqlService
 
 Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
@@ -582,6 +584,68 @@ class Unemployment:
     rate: Figure
     change: Figure | None
     period: str
+    #: the period as ``2018-Q2`` when it is a quarter
+    quarter: str | None = None
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """A territory of another zoning sharing communes with a zone (a ``bm:RecouvrementTerritorial``)."""
+
+    iri: str
+    territory: Shown
+    kind: str
+    code: str
+    common: int | None
+    #: share of the zone's communes that lie in the other territory (0–1)
+    share: float
+    #: share of the other territory's communes that lie in the zone (0–1), when the graph gives it
+    share_back: float | None = None
+
+    @property
+    def share_text(self) -> str:
+        return format_share(self.share)
+
+    @property
+    def share_back_text(self) -> str | None:
+        return None if self.share_back is None else format_share(self.share_back)
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    """One quarter of the Urssaf series: seasonally adjusted and raw head counts, with the file line."""
+
+    period: str
+    label: str
+    value: float | None
+    shown: str
+    raw: str
+    sources: list[Source]
+
+
+@dataclass
+class EmploymentSeries:
+    """Urssaf's private-sector employment in the 2020 zone that holds most of a 2010 zone's communes."""
+
+    zone: Overlap
+    points: list[SeriesPoint]
+    dataset: Shown
+    publisher: str
+    licence: Shown
+    #: the file and lines the points come from, e.g. "effectifs.csv, lignes 2–13"
+    files: list[str]
+
+    def at(self, period: str) -> SeriesPoint | None:
+        return next((p for p in self.points if p.period == period), None)
+
+
+@dataclass
+class Employment:
+    """What the territory page says about the Urssaf series: loaded or not, for which 2020 zone."""
+
+    loaded: bool
+    zone: Overlap | None
+    series: EmploymentSeries | None
 
 
 @dataclass
@@ -592,6 +656,8 @@ class TerritoryView:
     projects: list[Figure]
     difficulties: list[Figure]
     unemployment: Unemployment | None
+    overlaps: list[Overlap] = field(default_factory=list)
+    employment: Employment | None = None
 
 
 def link_actors(item_text: str, actors: Sequence[tuple[str, Shown]]) -> list[Segment]:
@@ -772,7 +838,9 @@ SELECT ?obs ?rate ?change ?period WHERE {{
         if change_value > 0:
             shown = "+" + shown
         change = Figure(Shown("évolution sur un an"), change_value, shown + " point", None, sources)
-    return Unemployment(rate_figure, change, period_text)
+    quarter = _QUARTER.match(period.value) if isinstance(period, ox.NamedNode) else None
+    quarter_key = f"{quarter.group(1)}-Q{quarter.group(2)}" if quarter else None
+    return Unemployment(rate_figure, change, period_text, quarter_key)
 
 
 def datasets(base: str) -> tuple[str, str]:
@@ -790,6 +858,7 @@ async def territory_view(
     hard = await figures(
         service, labels, str(BM.partProjetsDifficiles), dataset=difficulties_ds, territory=iri, unit=" %"
     )
+    zones = await overlaps(service, iri, labels)
     return TerritoryView(
         description=description,
         code=iri.rstrip("/").rsplit("/", 1)[-1],
@@ -797,6 +866,161 @@ async def territory_view(
         projects=projects,
         difficulties=hard,
         unemployment=await unemployment(service, iri, labels),
+        overlaps=zones,
+        employment=await employment(service, zones, labels),
+    )
+
+
+# --- overlaps with other zonings, and the Urssaf employment series -----------------------------------
+ZONE_KINDS: dict[str, str] = {
+    "http://rdf.insee.fr/def/geo#ZoneDEmploi2020": "zone d'emploi 2020",
+    "http://rdf.insee.fr/def/geo#ZoneDEmploi2010": "zone d'emploi 2010",
+    str(BM.BassinEmploiBMO): "bassin d'emploi BMO",
+}
+ZE2020 = "http://rdf.insee.fr/def/geo#ZoneDEmploi2020"
+#: the Data Cube structure of the Urssaf export loaded by ``bassin-kg ingest acoss``
+ACOSS_STRUCTURE = str(BM["dsd-acoss-effectifs-ze"])
+#: licences by their usual short name (their IRIs carry no label in the graph)
+LICENCE_NAMES = {
+    "https://opendatacommons.org/licenses/odbl/1-0/": "ODbL 1.0",
+    "https://www.etalab.gouv.fr/licence-ouverte-open-licence/": "Licence Ouverte 2.0",
+}
+
+
+def format_share(share: float) -> str:
+    """A share (0–1) as a whole French percentage; a non-zero share under 0.5 % is '< 1 %'."""
+    percent = round(share * 100)
+    if percent == 0 and share > 0:
+        return "< 1\u202f%"
+    return f"{percent}\u202f%"
+
+
+async def overlaps(service: SparqlService, territory: str, labels: Labels) -> list[Overlap]:
+    """The territories of other zonings sharing communes with ``territory``, 2020 zones first."""
+    kinds = " ".join(node(k) for k in ZONE_KINDS)
+    me = node(territory)
+    rows = await service.solutions(
+        f"""{_PREFIX_LINES}
+SELECT DISTINCT ?other ?kind ?share ?common ?back ?code WHERE {{
+  ?overlap bm:territoireSource {me} ; bm:territoireCible ?other ; bm:partCommunes ?share .
+  OPTIONAL {{ ?overlap bm:nombreCommunesCommunes ?common }}
+  OPTIONAL {{ ?reverse bm:territoireSource ?other ; bm:territoireCible {me} ; bm:partCommunes ?back }}
+  OPTIONAL {{ VALUES ?kind {{ {kinds} }} ?other a ?kind }}
+  OPTIONAL {{ ?other igeo:codeINSEE|skos:notation ?code }}
+}}"""
+    )
+    found: dict[str, Overlap] = {}
+    for row in rows:
+        other, share = text(row.get("other")), number(row.get("share"))
+        if not other or share is None or other in found:
+            continue
+        common = number(row.get("common"))
+        kind = row.get("kind")
+        found[other] = Overlap(
+            iri=other,
+            territory=Shown(other),  # labelled below, in one query for all
+            kind=ZONE_KINDS.get(kind.value, "territoire") if kind is not None else "territoire",
+            code=text(row.get("code")) or other.rsplit("/", 1)[-1],
+            common=int(common) if common is not None else None,
+            share=share,
+            share_back=number(row.get("back")),
+        )
+    await labels.fetch(service, found)
+    order = list(ZONE_KINDS.values())
+    result = [
+        Overlap(o.iri, labels.show(o.iri), o.kind, o.code, o.common, o.share, o.share_back)
+        for o in found.values()
+    ]
+    result.sort(key=lambda o: (order.index(o.kind) if o.kind in order else 9, -o.share, o.territory.text))
+    return result
+
+
+def main_zone(zones: Sequence[Overlap]) -> Overlap | None:
+    """The 2020 zone holding most of the zone's communes (more than half), if there is one."""
+    candidates = [z for z in zones if z.kind == ZONE_KINDS[ZE2020] and z.share > 0.5]
+    return max(candidates, key=lambda z: z.share, default=None)
+
+
+def line_ranges(sources: Iterable[Source]) -> list[str]:
+    """'file, lignes 2–13' for each file the sources cite (first to last line)."""
+    lines: dict[str, list[int]] = defaultdict(list)
+    for src in sources:
+        if src.line.isdigit():
+            lines[src.file].append(int(src.line))
+    ranges = []
+    for file, numbers in sorted(lines.items()):
+        first, last = min(numbers), max(numbers)
+        ranges.append(f"{file}, ligne {first}" if first == last else f"{file}, lignes {first}–{last}")
+    return ranges
+
+
+async def employment(service: SparqlService, zones: Sequence[Overlap], labels: Labels) -> Employment:
+    """The Urssaf series (``bassin-kg ingest acoss``) of the zone's main 2020 zone, when loaded."""
+    zone = main_zone(zones)
+    series = await employment_series(service, zone, labels) if zone is not None else None
+    if series is not None:
+        return Employment(True, zone, series)
+    rows = await service.solutions(
+        f"SELECT ?ds WHERE {{ ?ds <{QB}structure> {node(ACOSS_STRUCTURE)} }} LIMIT 1"
+    )
+    return Employment(bool(rows), zone, None)
+
+
+async def employment_series(service: SparqlService, zone: Overlap, labels: Labels) -> EmploymentSeries | None:
+    rows = await service.solutions(
+        f"""{_PREFIX_LINES}
+SELECT DISTINCT ?obs ?ds ?period ?cvs ?raw WHERE {{
+  ?obs qb:dataSet ?ds ; sdmx-dimension:refArea {node(zone.iri)} ; sdmx-dimension:refPeriod ?period .
+  ?ds qb:structure {node(ACOSS_STRUCTURE)} .
+  OPTIONAL {{ ?obs bm:effectifsSalariesCvs ?cvs }}
+  OPTIONAL {{ ?obs bm:effectifsSalariesBrut ?raw }}
+}}"""
+    )
+    by_period: dict[str, Row] = {}
+    for row in rows:
+        match = _QUARTER.match(text(row.get("period")))
+        if match:
+            by_period.setdefault(f"{match.group(1)}-Q{match.group(2)}", row)
+    if not by_period:
+        return None
+    observations = [text(r.get("obs")) for r in by_period.values()]
+    sources = await fetch_sources(service, observations, labels)
+    points = []
+    for period, row in sorted(by_period.items()):
+        cvs, raw = row.get("cvs"), row.get("raw")
+        points.append(
+            SeriesPoint(
+                period=period,
+                label=fallback_label(text(row.get("period"))),
+                value=number(cvs),
+                shown=labels.show(cvs).text if cvs is not None else "",
+                raw=labels.show(raw).text if raw is not None else "",
+                sources=sources.get(text(row.get("obs")), []),
+            )
+        )
+    dataset = text(next(iter(by_period.values())).get("ds"))
+    about = await service.solutions(
+        f"""{_PREFIX_LINES}
+SELECT ?publisher ?licence WHERE {{
+  OPTIONAL {{ {node(dataset)} dcterms:publisher ?publisher }}
+  OPTIONAL {{ {node(dataset)} dcterms:license ?licence }}
+}} LIMIT 1"""
+    )
+    await labels.fetch(service, [dataset])
+    publisher = text(about[0].get("publisher")) if about else ""
+    licence_iri = text(about[0].get("licence")) if about else ""
+    licence = Shown(
+        LICENCE_NAMES.get(licence_iri, licence_iri or "non précisée"),
+        labels.links.href(licence_iri) if licence_iri else None,
+        licence_iri or None,
+    )
+    return EmploymentSeries(
+        zone=zone,
+        points=points,
+        dataset=labels.show(dataset),
+        publisher=publisher or "Urssaf",
+        licence=licence,
+        files=line_ranges(s for p in points for s in p.sources),
     )
 
 

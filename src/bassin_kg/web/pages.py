@@ -309,6 +309,7 @@ async def _resource_html(request: Request, iri: str, headers: dict[str, str]) ->
             )
             if c is not None
         ]
+        context["employment_chart"] = employment_chart(view)
         template = "territory.html"
     elif kind == "occupation":
         context["v"] = await describe.occupation_view(service, description, labels, settings.base_iri)
@@ -320,6 +321,25 @@ async def _resource_html(request: Request, iri: str, headers: dict[str, str]) ->
         context["v"] = await describe.swot_item_view(service, description, labels)
         template = "swot_item.html"
     return page(request, template, headers=headers, **context)
+
+
+def employment_chart(view: describe.TerritoryView) -> charts.SeriesChart | None:
+    """The Urssaf series of the zone's main 2020 zone, with the deck's unemployment rate marked."""
+    employment = view.employment
+    if employment is None or employment.series is None:
+        return None
+    series = employment.series
+    deck = view.unemployment
+    marker = None
+    if deck is not None and deck.quarter is not None:
+        marker = charts.Marker(deck.quarter, f"{deck.period} : chômage {deck.rate.shown} (plaquette)")
+    return charts.series_chart(
+        "chart-emploi",
+        f"Effectifs salariés du secteur privé (CVS) – zone d'emploi 2020 {series.zone.territory.text}",
+        series,
+        "salariés (CVS)",
+        marker,
+    )
 
 
 async def resource(request: Request) -> Response:
@@ -469,10 +489,16 @@ class ResultTable:
         return self.total > len(self.rows)
 
 
-async def run_for_page(service: SparqlService, query: str, cap: int, labels: Labels) -> ResultTable:
-    """Run ``query`` through the endpoint and turn its answer into at most ``cap`` labelled rows."""
+async def run_for_page(
+    service: SparqlService, query: str, cap: int, labels: Labels, *, public: bool
+) -> ResultTable:
+    """Run ``query`` through the endpoint and turn its answer into at most ``cap`` labelled rows.
+
+    ``public``: the query text is the visitor's own (the ``/query`` page), so it runs in the public
+    lane like ``/sparql`` and can never take the worker kept for the site's pages and named queries.
+    """
     answer, _ = await service.run_query(
-        query, solutions=negotiation.find("json"), graph=negotiation.find("nt")
+        query, solutions=negotiation.find("json"), graph=negotiation.find("nt"), public=public
     )
     if answer.content_type.startswith("application/sparql-results+json"):
         parsed = ox.parse_query_results(answer.body, format=ox.QueryResultsFormat.JSON)
@@ -554,7 +580,9 @@ async def query_page(request: Request) -> Response:
     downloads: list[dict[str, str]] = []
     if text is not None and text.strip() and error is None:
         try:
-            result = await run_for_page(service, text, settings.html_row_cap, Labels(_links(request)))
+            result = await run_for_page(
+                service, text, settings.html_row_cap, Labels(_links(request)), public=True
+            )
             downloads = _downloads(_root(request) + "/sparql", [("query", text)], result.kind)
         except ProtocolError as exc:
             error, status = exc.message, exc.status
@@ -678,7 +706,10 @@ async def named_query(request: Request) -> Response:
             return not_modified
         if html:
             try:
-                result = await run_for_page(service, text, settings.html_row_cap, Labels(_links(request)))
+                # the site's own query text, only its parameters bound (checked): the site's lane
+                result = await run_for_page(
+                    service, text, settings.html_row_cap, Labels(_links(request)), public=False
+                )
             except ProtocolError as exc:
                 return _named_query_html(request, query, values, None, exc.message, exc.status, headers)
             return _named_query_html(request, query, values, result, None, 200, headers)
