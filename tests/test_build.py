@@ -233,7 +233,7 @@ def test_failed_conversion_keeps_the_published_release(
 def test_failed_validation_keeps_the_published_release(
     settings: Settings, published: tuple[BuildResult, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bassin_kg.validate.validate_graph", non_conforming)
+    monkeypatch.setattr("bassin_kg.validate.validate_ntriples", non_conforming)
     with pytest.raises(ValidationFailed, match="violation de test"):
         build(settings, progress=QUIET)
     assert_untouched(settings, published)

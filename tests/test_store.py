@@ -1,4 +1,4 @@
-"""Tests of store.py: opening Oxigraph stores, and the errors for missing, foreign, corrupt, locked ones."""
+"""Tests of store.py: opening stores; errors for missing, foreign, corrupt, locked ones; term conversion."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
 
 from bassin_kg.errors import StoreError
-from bassin_kg.store import open_read_only, open_store
+from bassin_kg.store import open_read_only, open_store, to_oxigraph, to_rdflib
 
 QUAD = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
 
@@ -63,3 +65,28 @@ def test_create_refuses_to_overwrite(tmp_path: Path) -> None:
     (tmp_path / "busy" / "file").write_text("x")
     with pytest.raises(StoreError, match="already there"):
         open_store(tmp_path / "busy", create=True)
+
+
+def test_terms_convert_both_ways_as_rdflib_parses_them() -> None:
+    # SYNTHETIC terms, one of each kind
+    pairs = [
+        (ox.NamedNode("http://example.org/s"), URIRef("http://example.org/s")),
+        (ox.BlankNode("b1"), BNode("b1")),
+        (ox.Literal("Lens", language="fr"), Literal("Lens", lang="fr")),
+        (ox.Literal("4", datatype=ox.NamedNode(str(XSD.integer))), Literal("4", datatype=XSD.integer)),
+        # Oxigraph gives a simple literal the datatype xsd:string; rdflib's parsers give none
+        (ox.Literal("3123"), Literal("3123")),
+    ]
+    for oxigraph, rdflib in pairs:
+        converted = to_rdflib(oxigraph)
+        assert (converted, type(converted)) == (rdflib, type(rdflib))
+        assert to_oxigraph(rdflib) == oxigraph
+    assert to_rdflib(ox.Literal("3123")) != Literal("3123", datatype=XSD.string)
+
+
+def test_a_quoted_triple_is_a_store_error() -> None:
+    quoted = ox.Triple(
+        ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o")
+    )
+    with pytest.raises(StoreError, match="RDF-star"):
+        to_rdflib(quoted)

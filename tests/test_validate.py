@@ -329,3 +329,18 @@ def test_cli_validate_exits_0_on_a_conforming_store(
     store = _store_with(tmp_path / "store", {"deck": CONTEXT})
     assert cli.main(["--root", str(ROOT), "-q", "validate", "--store", str(store)]) == 0
     assert "conforms (0 violations, 0 warnings)" in capsys.readouterr().out
+
+
+def test_cli_validate_with_either_engine_prints_the_same_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = _store_with(
+        tmp_path / "store", {"deck": CONTEXT, "bad": FIXTURES / "swot" / "invalid-duplicates.ttl"}
+    )
+    outputs = []
+    for engine in ("fast", "pyshacl"):
+        args = ["--root", str(ROOT), "-q", "validate", "--store", str(store), "--engine", engine]
+        assert cli.main(args) == 1
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert "does NOT conform (3 violations, 0 warnings)" in outputs[0]

@@ -35,7 +35,9 @@ def _cmd_build(args: argparse.Namespace, settings: Settings, progress: Progress)
 def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
     from bassin_kg.validate import validate_store
 
-    report = validate_store(settings.store_path, settings.root / "shapes")
+    report = validate_store(settings.store_path, settings.root / "shapes", engine=args.engine)
+    for note in report.notes:
+        progress.info(f"note: {note}")
     print(report.render())
     return 0 if report.conforms else 1
 
@@ -141,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a store against the SHACL shapes; exit 1 on any violation")
     p.add_argument("--store", type=Path, help="store to check (default: the last build)")
+    p.add_argument(
+        "--engine",
+        default="fast",
+        choices=["fast", "pyshacl"],
+        help="fast: shapes compiled to SPARQL in Oxigraph (default); pyshacl: the slower reference",
+    )
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("query", help="run a named query of queries/ and print a table")
@@ -220,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow SPARQL Update and Graph Store writes, behind BASSIN_KG_UPDATE_TOKEN (local editing)",
     )
+    p.add_argument(
+        "--engine",
+        choices=("workers", "sidecar"),
+        help="where queries run: our worker processes (default) or an oxigraph server beside us",
+    )
     p.set_defaults(handler=_cmd_serve)
     return parser
 
@@ -237,6 +250,7 @@ def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None 
         query_timeout=getattr(args, "query_timeout", None),
         enable_update=True if getattr(args, "enable_update", False) else None,
         access_log=False if getattr(args, "no_access_log", False) else None,
+        query_engine=getattr(args, "engine", None),
         insee_endpoint=getattr(args, "insee_endpoint", None),
         insee_timeout=getattr(args, "insee_timeout", None),
         insee_retries=getattr(args, "insee_retries", None),

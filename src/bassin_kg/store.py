@@ -1,12 +1,20 @@
-"""Opening the on-disk Oxigraph store, with errors that say what went wrong and what to do."""
+"""Opening the on-disk Oxigraph store, with errors that say what went wrong and what to do.
+
+Also the conversion of its terms to rdflib's and back.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
 
 from bassin_kg.errors import StoreError
+
+_XSD_STRING = XSD.string.toPython()
 
 _MISSING = "run `bassin-kg build` first, or pass --store PATH to an Oxigraph store"
 
@@ -54,3 +62,34 @@ def _open(path: Path, *, read_only: bool) -> ox.Store:
         raise StoreError(
             f"the store at {path} is corrupt ({exc}); rebuild it with `bassin-kg build`"
         ) from None
+
+
+def to_rdflib(term: object) -> Node:
+    """An Oxigraph term as rdflib's parsers give it (xsd:string literals are plain literals there)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return (
+            Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
+        )
+    raise StoreError(f"unsupported RDF term in the store: {term!r} (RDF-star triples are not used here)")
+
+
+def to_oxigraph(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as an Oxigraph term."""
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    if isinstance(node, Literal):
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        if node.datatype is not None:
+            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+        return ox.Literal(str(node))
+    raise StoreError(f"unsupported RDF term: {node!r}")

@@ -1,4 +1,4 @@
-"""Tests of convert/common.py: tables read with line numbers, typed values, source records."""
+"""Tests of convert/common.py: tables read with line numbers, typed values, source records, paths."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, XSD
 
-from bassin_kg.convert.common import Row, SourceRecords, read_table
+from bassin_kg.convert.common import (
+    Row,
+    SourceRecords,
+    read_reference,
+    read_table,
+    reference_records,
+    relative_to_root,
+)
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, Iris
 
@@ -130,3 +137,37 @@ def test_one_first_line_cited_with_two_last_lines_blames_the_citing_row() -> Non
     with pytest.raises(DataError) as caught:
         records.record("deck", "deck.txt", 10, line_end=11, cited_by=row())
     assert (caught.value.file, caught.value.line, caught.value.field) == ("t.csv", 7, "line_end")
+
+
+def test_reference_tables_are_read_from_data_reference_with_values_stripped(tmp_path: Path) -> None:
+    # SYNTHETIC reference table with a blank line
+    write(tmp_path, "data/reference/codes.csv", "code,label\nA, un \n\nB,deux\n")
+    table = read_reference(tmp_path / "data", "codes.csv", ["code", "label"])
+    assert [(r.line, r.text("code"), r.text("label")) for r in table] == [(2, "A", "un"), (4, "B", "deux")]
+    assert (table.file, table.file_key) == ("data/reference/codes.csv", "reference-codes")
+
+
+def test_missing_reference_table_says_where_to_restore_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as caught:
+        read_reference(tmp_path / "data", "absent.csv", ["code"])
+    assert caught.value.file == "data/reference/absent.csv"
+    assert caught.value.hint == "restore it from data/reference (see its README)"
+
+
+def test_reference_records_are_written_once() -> None:
+    graph = Graph()
+    records = reference_records(graph, IRIS, "fap2009_intitules.csv")
+    first, again = records(7), records(7)
+    assert first == again == IRIS.source_record("reference-fap2009_intitules", 7)
+    assert set(graph.predicate_objects(first)) == {
+        (RDF.type, BM.EnregistrementSource),
+        (BM.fichier, Literal("data/reference/fap2009_intitules.csv")),
+        (BM.ligne, Literal(7, datatype=XSD.integer)),
+    }
+    assert len(graph) == 3
+
+
+def test_paths_are_shown_relative_to_the_root_or_by_name(tmp_path: Path) -> None:
+    inside = tmp_path / "data" / "sources" / "f.csv"
+    assert relative_to_root(inside, tmp_path) == "data/sources/f.csv"
+    assert relative_to_root(Path("/elsewhere/g.csv"), tmp_path) == "g.csv"

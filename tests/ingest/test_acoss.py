@@ -13,7 +13,6 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from bassin_kg.build import new_release_id
 from bassin_kg.cli import main
 from bassin_kg.errors import DataError
 from bassin_kg.ingest.acoss import (
@@ -30,6 +29,7 @@ from bassin_kg.ingest.load import validate_data
 from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_DIM, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.queries import bind, load_query, run_query
+from bassin_kg.release import new_release_id
 from bassin_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,8 +27,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 
-from bassin_kg.build import new_release_id
 from bassin_kg.namespaces import BM, IGEO, Iris
+from bassin_kg.release import new_release_id
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "insee" / "cog-fixture.ttl"
 FX = "http://example.org/fixture/insee/"

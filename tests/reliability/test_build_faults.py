@@ -21,12 +21,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 import bassin_kg.build as build_module
+import bassin_kg.release as release_module
 import bassin_kg.validate
-from bassin_kg.build import LOCK_FILE, RELEASE_FILE
 from bassin_kg.convert import deck as deck_converter
 from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
+from bassin_kg.release import LOCK_FILE, RELEASE_FILE
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 from bassin_kg.web.app import create_app
@@ -62,9 +63,9 @@ def _inject(monkeypatch: pytest.MonkeyPatch, step: str, kind: type[BaseException
     targets = {
         "convert": (build_module, "convert_all"),
         "load": (build_module, "load_parts"),
-        "validate": (bassin_kg.validate, "validate_graph"),
+        "validate": (bassin_kg.validate, "validate_ntriples"),
         "dump": (build_module, "write_dumps"),
-        "publish": (build_module, "_switch"),
+        "publish": (release_module, "switch_current"),
     }
     owner, name = targets[step]
     monkeypatch.setattr(owner, name, _raise(kind))
@@ -309,7 +310,7 @@ def test_a_failed_publish_keeps_the_published_release(
     from bassin_kg.publish import dumps, void
 
     targets = {
-        "backup": (publish_module, "open_read_only"),
+        "backup": (release_module, "open_read_only"),
         "dumps": (dumps, "write_dumps"),
         "void": (void, "void_graph"),
     }

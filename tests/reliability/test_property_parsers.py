@@ -25,7 +25,6 @@ from bassin_kg.extract.deck import Deck, load_territory_names, parse_deck
 from bassin_kg.ingest.acoss import MEASURES as ACOSS_MEASURES
 from bassin_kg.ingest.acoss import known_zone_codes, read_acoss
 from bassin_kg.ingest.bmo import read_bmo, reference_codes
-from bassin_kg.ingest.tables import read_table as read_reference_table
 
 REPO = Path(__file__).resolve().parents[2]
 DECK = REPO / "data" / "sources" / "deck" / "trajectoire-economique-bassin-minier-2019.txt"
@@ -278,7 +277,6 @@ def test_table_readers_on_arbitrary_bytes(scratch: Path, data: bytes) -> None:
     path.write_bytes(data)
     result_or_data_error(lambda: read_table(scratch, "data/table.csv", COLUMNS), path)
     result_or_data_error(lambda: read_rows(path, COLUMNS), path)
-    result_or_data_error(lambda: list(read_reference_table(path, COLUMNS)), path)
 
 
 # --- one by one: what hypothesis does not reach -------------------------------------------------------------

@@ -6,9 +6,8 @@ and the value, and says what to do.
 
 from __future__ import annotations
 
-import _csv
 import csv
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,6 +17,9 @@ from rdflib.namespace import RDF, XSD
 
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, Iris
+
+#: the reference tables' folder, relative to the project root
+REFERENCE = "data/reference"
 
 
 # --- typed literals ---------------------------------------------------------------------------------
@@ -146,27 +148,49 @@ def read_table(root: Path, relative: str, columns: Sequence[str], *, hint: str |
         ) from None
 
 
-def _read(handle: Iterator[str], relative: str, columns: Sequence[str]) -> Table:
-    reader = csv.reader(handle)
+def read_reference(data_dir: Path, name: str, columns: Sequence[str]) -> Table:
+    """The table ``data/reference/<name>`` (its origin and licence are in that folder's README)."""
+    return read_table(
+        data_dir.parent,
+        f"{REFERENCE}/{name}",
+        columns,
+        hint="restore it from data/reference (see its README)",
+    )
+
+
+def csv_records(
+    lines: Iterable[str], file: str | Path, *, delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
+    """Each record of CSV text with the line it starts on (a quoted field may span lines).
+
+    A malformed file is a DataError naming the line: e.g. a field over the csv module's 128 kB limit,
+    when an unclosed quote swallows the rest of the file.
+    """
+    reader = csv.reader(lines, delimiter=delimiter)
+    consumed = 0
     try:
-        return _read_rows(reader, relative, columns)
+        for fields in reader:
+            # the record starts on the line after the previous one ended
+            line, consumed = consumed + 1, reader.line_num
+            yield line, fields
     except csv.Error as exc:
-        # e.g. a field over the csv module's 128 kB limit (an unclosed quote swallows the rest of the file)
         raise DataError(
             f"not a readable CSV table ({exc})",
-            file=relative,
+            file=file,
             line=reader.line_num,
             hint="look for an unclosed double quote on or before this line",
         ) from None
 
 
-def _read_rows(reader: _csv.Reader, relative: str, columns: Sequence[str]) -> Table:
+def _read(handle: Iterable[str], relative: str, columns: Sequence[str]) -> Table:
+    records = csv_records(handle, relative)
     try:
-        header = tuple(h.strip() for h in next(reader))
+        _first, fields = next(records)
     except StopIteration:
         raise DataError(
             "file is empty", file=relative, hint=f"expected a header: {','.join(columns)}"
         ) from None
+    header = tuple(h.strip() for h in fields)
     for column in columns:
         if column not in header:
             raise DataError(
@@ -178,10 +202,7 @@ def _read_rows(reader: _csv.Reader, relative: str, columns: Sequence[str]) -> Ta
                 hint=f"the header must name the columns {','.join(columns)}",
             )
     rows: list[Row] = []
-    consumed = reader.line_num
-    for fields in reader:
-        # A quoted field may span lines: the row starts on the line after the previous one ended.
-        line, consumed = consumed + 1, reader.line_num
+    for line, fields in records:
         if not fields or not any(f.strip() for f in fields):
             continue
         if len(fields) != len(header):
@@ -197,6 +218,14 @@ def _read_rows(reader: _csv.Reader, relative: str, columns: Sequence[str]) -> Ta
 
 
 # --- provenance -------------------------------------------------------------------------------------
+def relative_to_root(path: Path, root: Path) -> str:
+    """The path as bm:fichier shows it: relative to the project root when inside it, else its name."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 class SourceRecords:
     """Mints ``<base>id/source/<file key>/<line>`` records (MODEL.md, Provenance) into a graph, once each."""
 
@@ -234,3 +263,12 @@ class SourceRecords:
     def row(self, table: Table, row: Row) -> URIRef:
         """The record of one table row."""
         return self.record(table.file_key, table.file, row.line)
+
+    def for_file(self, file_key: str, file: str) -> Callable[[int], URIRef]:
+        """The records of ``file`` by line number."""
+        return lambda line: self.record(file_key, file, line)
+
+
+def reference_records(graph: Graph, iris: Iris, name: str) -> Callable[[int], URIRef]:
+    """The records of ``data/reference/<name>`` by line number (file key ``reference-<stem>``)."""
+    return SourceRecords(graph, iris).for_file(f"reference-{Path(name).stem}", f"{REFERENCE}/{name}")

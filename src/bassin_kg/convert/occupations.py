@@ -17,8 +17,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from bassin_kg.convert import ConvertContext, GraphPart, new_graph
+from bassin_kg.convert.common import read_reference, reference_records
 from bassin_kg.errors import DataError
-from bassin_kg.ingest.tables import read_table, reference_records
 from bassin_kg.namespaces import BM, ESCO, XKOS
 
 FAP2009_LABELS = "fap2009_intitules.csv"
@@ -131,31 +131,33 @@ def convert_fap2009(ctx: ConvertContext) -> tuple[GraphPart, _Scheme]:
         "FAP-2009 occupational families (DARES)",
         list(levels.values()),
     )
-    path = ctx.data_dir / "reference" / FAP2009_LABELS
+    table = read_reference(ctx.data_dir, FAP2009_LABELS, ["code_fap2009", "niveau", "libelle", "parent"])
     records = reference_records(graph, iris, FAP2009_LABELS)
     parents: list[tuple[int, str, str]] = []
-    for line, row in read_table(path, ["code_fap2009", "niveau", "libelle", "parent"]):
-        code, level = row["code_fap2009"], row["niveau"]
+    for row in table:
+        code, level, label = row.text("code_fap2009"), row.text("niveau"), row.text("libelle")
         if level not in levels:
-            raise DataError(
-                "unknown FAP-2009 level", file=path, line=line, field="niveau", value=level,
+            raise row.error(
+                "unknown FAP-2009 level",
+                field="niveau",
+                value=level,
                 hint=f"expected one of {', '.join(levels)}",
-            )  # fmt: skip
+            )
         iri = iris.fap2009(code)
-        _concept(graph, iri, scheme.iri, code, row["libelle"], records(line), levels[level])
+        _concept(graph, iri, scheme.iri, code, label, records(row.line), levels[level])
         scheme.concepts[code] = iri
-        scheme.labels[code] = row["libelle"]
-        scheme.lines[code] = line
+        scheme.labels[code] = label
+        scheme.lines[code] = row.line
         scheme.levels[code] = level
-        if row["parent"]:
-            parents.append((line, code, row["parent"]))
+        if row.text("parent"):
+            parents.append((row.line, code, row.text("parent")))
         else:
             graph.add((iri, SKOS.topConceptOf, scheme.iri))
             graph.add((scheme.iri, SKOS.hasTopConcept, iri))
     for line, code, parent in parents:
         if parent not in scheme.concepts:
             raise DataError(
-                "parent code is not in the file", file=path, line=line, field="parent", value=parent
+                "parent code is not in the file", file=table.file, line=line, field="parent", value=parent
             )
         graph.add((scheme.concepts[code], SKOS.broader, scheme.concepts[parent]))
     return GraphPart("fap2009", graph, [f"data/reference/{FAP2009_LABELS}"]), scheme
@@ -177,22 +179,20 @@ def convert_fap2021(ctx: ConvertContext) -> tuple[GraphPart, _Scheme]:
         "FAP-2021 occupational families (DARES)",
         list(levels.values()),
     )
-    path = ctx.data_dir / "reference" / FAP2021_LABELS
     records = reference_records(graph, iris, FAP2021_LABELS)
     columns = [c for key in FAP2021_LEVELS for c in (f"Code_{key}", f"Intitulé_{key}")]
     broader: dict[str, str] = {}
-    for line, row in read_table(path, columns):
+    for row in read_reference(ctx.data_dir, FAP2021_LABELS, columns):
         parent: str | None = None
         for key in FAP2021_LEVELS:
-            code, label = row[f"Code_{key}"], row[f"Intitulé_{key}"].strip()
-            if not code:
-                raise DataError("empty code", file=path, line=line, field=f"Code_{key}")
+            code = row.required(f"Code_{key}")
+            label = row.text(f"Intitulé_{key}")
             if code not in scheme.concepts:
                 iri = iris.fap2021(code)
-                _concept(graph, iri, scheme.iri, code, label, records(line), None)
+                _concept(graph, iri, scheme.iri, code, label, records(row.line), None)
                 scheme.concepts[code] = iri
                 scheme.labels[code] = label
-                scheme.lines[code] = line
+                scheme.lines[code] = row.line
                 if parent is None:
                     graph.add((iri, SKOS.topConceptOf, scheme.iri))
                     graph.add((scheme.iri, SKOS.hasTopConcept, iri))
@@ -201,10 +201,12 @@ def convert_fap2021(ctx: ConvertContext) -> tuple[GraphPart, _Scheme]:
             if parent is not None and parent != code:
                 known = broader.setdefault(code, parent)
                 if known != parent:
-                    raise DataError(
-                        "code has two different parents", file=path, line=line, field=f"Code_{key}",
-                        value=code, hint=f"first parent {known}, here {parent}",
-                    )  # fmt: skip
+                    raise row.error(
+                        "code has two different parents",
+                        field=f"Code_{key}",
+                        value=code,
+                        hint=f"first parent {known}, here {parent}",
+                    )
                 graph.add((scheme.concepts[code], SKOS.broader, scheme.concepts[parent]))
             parent = code
     return GraphPart("fap2021", graph, [f"data/reference/{FAP2021_LABELS}"]), scheme
@@ -224,25 +226,23 @@ def convert_rome(ctx: ConvertContext) -> tuple[GraphPart, _Scheme]:
         "French operational directory of trades and jobs (ROME v3)",
         [level_code, level_title],
     )
-    path = ctx.data_dir / "reference" / ROME_V3
     records = reference_records(graph, iris, ROME_V3)
-    for line, row in read_table(path, ["code_rome", "code_ogr", "libelle_rome"]):
-        code = row["code_rome"]
+    for row in read_reference(ctx.data_dir, ROME_V3, ["code_rome", "code_ogr", "libelle_rome"]):
+        code, label = row.text("code_rome"), row.text("libelle_rome")
         iri = iris.rome(code)
-        _concept(graph, iri, scheme.iri, code, row["libelle_rome"], records(line), level_code)
+        _concept(graph, iri, scheme.iri, code, label, records(row.line), level_code)
         graph.add((iri, SKOS.topConceptOf, scheme.iri))
         graph.add((scheme.iri, SKOS.hasTopConcept, iri))
         scheme.concepts[code] = iri
-        scheme.labels[code] = row["libelle_rome"]
-    v4_path = ctx.data_dir / "reference" / ROME_V4
+        scheme.labels[code] = label
     v4_records = reference_records(graph, iris, ROME_V4)
-    for line, row in read_table(v4_path, ["code_rome", "libelle_rome"]):
-        code = row["code_rome"]
+    for row in read_reference(ctx.data_dir, ROME_V4, ["code_rome", "libelle_rome"]):
+        code, label = row.text("code_rome"), row.text("libelle_rome")
         # ROME 4.0 adds 1,052 codes; only the labels of the 532 v3 codes are kept, as alternatives
-        if code in scheme.concepts and row["libelle_rome"] != scheme.labels[code]:
+        if code in scheme.concepts and label != scheme.labels[code]:
             iri = scheme.concepts[code]
-            graph.add((iri, SKOS.altLabel, Literal(row["libelle_rome"], lang="fr")))
-            graph.add((iri, PROV.wasDerivedFrom, v4_records(line)))
+            graph.add((iri, SKOS.altLabel, Literal(label, lang="fr")))
+            graph.add((iri, PROV.wasDerivedFrom, v4_records(row.line)))
     sources = [f"data/reference/{ROME_V3}", f"data/reference/{ROME_V4}"]
     return GraphPart("rome", graph, sources), scheme
 
@@ -268,28 +268,20 @@ def convert_fap2009_rome(ctx: ConvertContext, fap: _Scheme, rome: _Scheme) -> Gr
     ROME); one assigned only for some qualification codes overlaps it (skos:closeMatch), never exact."""
     graph = new_graph()
     iris = ctx.iris
-    path = ctx.data_dir / "reference" / PASSAGE
     records = reference_records(graph, iris, PASSAGE)
     direct: dict[tuple[str, str], list[int]] = {}
     conditional: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-    for line, row in read_table(path, ["code_rome_v3", "qualification_code", "code_fap2009"]):
-        rome_code, fap_code, qualification = (
-            row["code_rome_v3"],
-            row["code_fap2009"],
-            row["qualification_code"],
-        )
+    for row in read_reference(ctx.data_dir, PASSAGE, ["code_rome_v3", "qualification_code", "code_fap2009"]):
+        rome_code, fap_code = row.text("code_rome_v3"), row.text("code_fap2009")
+        qualification = row.text("qualification_code")
         if fap_code not in fap.concepts:
-            raise DataError(
-                "unknown FAP-2009 code", file=path, line=line, field="code_fap2009", value=fap_code
-            )
+            raise row.error("unknown FAP-2009 code", field="code_fap2009", value=fap_code)
         if rome_code not in rome.concepts:
-            raise DataError(
-                "unknown ROME v3 code", file=path, line=line, field="code_rome_v3", value=rome_code
-            )
+            raise row.error("unknown ROME v3 code", field="code_rome_v3", value=rome_code)
         if qualification:
-            conditional[(fap_code, rome_code)].append((line, qualification))
+            conditional[(fap_code, rome_code)].append((row.line, qualification))
         else:
-            direct.setdefault((fap_code, rome_code), []).append(line)
+            direct.setdefault((fap_code, rome_code), []).append(row.line)
     for (fap_code, rome_code), lines in direct.items():
         iri = iris.correspondence("fap2009-rome", fap_code, rome_code)
         _correspondence(
@@ -326,38 +318,39 @@ def convert_esco_mapping(ctx: ConvertContext, rome: _Scheme) -> GraphPart:
     """
     graph = new_graph()
     iris = ctx.iris
-    path = ctx.data_dir / "reference" / ESCO_EXTRACT
     records = reference_records(graph, iris, ESCO_EXTRACT)
     level_title = URIRef(f"{rome.iri}/niveau/appellation")
     columns = ["code_rome_v3", "code_ogr", "libelle_appellation", "mapping_relation", "esco_occupation_uri"]
     seen: set[str] = set()
-    for line, row in read_table(path, [*columns, "esco_prefLabel_fr"]):
-        rome_code, ogr = row["code_rome_v3"], row["code_ogr"]
+    for row in read_reference(ctx.data_dir, ESCO_EXTRACT, [*columns, "esco_prefLabel_fr"]):
+        rome_code, ogr = row.text("code_rome_v3"), row.text("code_ogr")
         if rome_code not in rome.concepts:
-            raise DataError(
-                "unknown ROME v3 code", file=path, line=line, field="code_rome_v3", value=rome_code
-            )
-        relation = SKOS_RELATIONS.get(row["mapping_relation"])
+            raise row.error("unknown ROME v3 code", field="code_rome_v3", value=rome_code)
+        relation = SKOS_RELATIONS.get(row.text("mapping_relation"))
         if relation is None:
-            raise DataError(
-                "unknown mapping relation", file=path, line=line, field="mapping_relation",
-                value=row["mapping_relation"], hint=f"expected one of {', '.join(SKOS_RELATIONS)}",
-            )  # fmt: skip
-        esco_uri = row["esco_occupation_uri"]
+            raise row.error(
+                "unknown mapping relation",
+                field="mapping_relation",
+                value=row.text("mapping_relation"),
+                hint=f"expected one of {', '.join(SKOS_RELATIONS)}",
+            )
+        esco_uri = row.text("esco_occupation_uri")
         if not esco_uri.startswith(str(ESCO)):
-            raise DataError(
-                "not an ESCO occupation IRI", file=path, line=line, field="esco_occupation_uri",
-                value=esco_uri, hint=f"expected {ESCO}<uuid>",
-            )  # fmt: skip
-        source = records(line)
+            raise row.error(
+                "not an ESCO occupation IRI",
+                field="esco_occupation_uri",
+                value=esco_uri,
+                hint=f"expected {ESCO}<uuid>",
+            )
+        source = records(row.line)
         title = iris.rome_appellation(ogr)
         if ogr not in seen:
             seen.add(ogr)
-            _concept(graph, title, rome.iri, ogr, row["libelle_appellation"], source, level_title)
+            _concept(graph, title, rome.iri, ogr, row.text("libelle_appellation"), source, level_title)
             graph.add((title, SKOS.broader, rome.concepts[rome_code]))
         esco = URIRef(esco_uri)
         graph.add((title, relation, esco))
-        graph.add((esco, SKOS.prefLabel, Literal(row["esco_prefLabel_fr"], lang="fr")))
+        graph.add((esco, SKOS.prefLabel, Literal(row.text("esco_prefLabel_fr"), lang="fr")))
     return GraphPart("esco-mapping", graph, [f"data/reference/{ESCO_EXTRACT}"])
 
 

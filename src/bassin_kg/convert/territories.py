@@ -10,7 +10,7 @@ the vintages they appear in (``bm:millesimeGeographique``), and listed in the pa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,8 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.errors import DataError
-from bassin_kg.ingest.tables import SourceRecords, read_table, reference_records
+from bassin_kg.convert.common import Row, SourceRecords, read_reference, read_table, reference_records
 from bassin_kg.namespaces import BM, IGEO, Iris
 
 ZE2010_LIST = "insee_ze2010_list_2018.csv"
@@ -72,47 +71,45 @@ class Compositions:
 
 def read_compositions(ctx: ConvertContext) -> Compositions:
     """Read the five territory files of ``data/reference/``; unknown zone codes are a DataError."""
-    ref = ctx.data_dir / "reference"
     comp = Compositions()
-    for line, row in read_table(ref / ZE2010_LIST, ["ZE2010", "LIBZE2010"]):
-        comp.names["ze2010"][row["ZE2010"]] = (row["LIBZE2010"], line)
-    for line, row in read_table(ref / ZE2020_LIST, ["ZE2020", "LIBZE2020"]):
-        comp.names["ze2020"][row["ZE2020"]] = (row["LIBZE2020"], line)
-    path = ref / ZE2010_COMPOSITION
-    for line, row in read_table(path, ["CODGEO", "ZE2010", "DEP", "REG"]):
-        _check_zone(comp, "ze2010", row["ZE2010"], path, line, "ZE2010")
-        comp.membership["ze2010"][row["CODGEO"]] = row["ZE2010"]
-        comp.lines["ze2010"][row["CODGEO"]] = line
-        comp.commune_dep.setdefault(row["CODGEO"], row["DEP"])
-        comp.dep_region.setdefault(row["DEP"], row["REG"])
-    path = ref / ZE2020_COMPOSITION
-    for line, row in read_table(path, ["CODGEO", "LIBGEO", "ZE2020", "DEP", "REG"]):
-        _check_zone(comp, "ze2020", row["ZE2020"], path, line, "ZE2020")
-        comp.membership["ze2020"][row["CODGEO"]] = row["ZE2020"]
-        comp.lines["ze2020"][row["CODGEO"]] = line
-        comp.commune_names[row["CODGEO"]] = row["LIBGEO"]
+    for row in read_reference(ctx.data_dir, ZE2010_LIST, ["ZE2010", "LIBZE2010"]):
+        comp.names["ze2010"][row.text("ZE2010")] = (row.text("LIBZE2010"), row.line)
+    for row in read_reference(ctx.data_dir, ZE2020_LIST, ["ZE2020", "LIBZE2020"]):
+        comp.names["ze2020"][row.text("ZE2020")] = (row.text("LIBZE2020"), row.line)
+    for row in read_reference(ctx.data_dir, ZE2010_COMPOSITION, ["CODGEO", "ZE2010", "DEP", "REG"]):
+        commune, dep = row.text("CODGEO"), row.text("DEP")
+        comp.membership["ze2010"][commune] = _zone(comp, "ze2010", row, "ZE2010")
+        comp.lines["ze2010"][commune] = row.line
+        comp.commune_dep.setdefault(commune, dep)
+        comp.dep_region.setdefault(dep, row.text("REG"))
+    for row in read_reference(ctx.data_dir, ZE2020_COMPOSITION, ["CODGEO", "LIBGEO", "ZE2020", "DEP", "REG"]):
+        commune, dep = row.text("CODGEO"), row.text("DEP")
+        comp.membership["ze2020"][commune] = _zone(comp, "ze2020", row, "ZE2020")
+        comp.lines["ze2020"][commune] = row.line
+        comp.commune_names[commune] = row.text("LIBGEO")
         # the 2022 geography wins for the département of a commune
-        comp.commune_dep[row["CODGEO"]] = row["DEP"]
-        comp.dep_region.setdefault(row["DEP"], row["REG"])
-    path = ref / BMO_BASSINS
-    for line, row in read_table(path, ["dep", "code_commune_insee", "code_bassin_BMO", "lib_bassin_BMO"]):
-        bassin = row["code_bassin_BMO"]
-        comp.membership["bmo"][row["code_commune_insee"]] = bassin
-        comp.lines["bmo"][row["code_commune_insee"]] = line
-        comp.names["bmo"].setdefault(bassin, (row["lib_bassin_BMO"], line))
+        comp.commune_dep[commune] = dep
+        comp.dep_region.setdefault(dep, row.text("REG"))
+    columns = ["dep", "code_commune_insee", "code_bassin_BMO", "lib_bassin_BMO"]
+    for row in read_reference(ctx.data_dir, BMO_BASSINS, columns):
+        bassin, commune = row.text("code_bassin_BMO"), row.text("code_commune_insee")
+        comp.membership["bmo"][commune] = bassin
+        comp.lines["bmo"][commune] = row.line
+        comp.names["bmo"].setdefault(bassin, (row.text("lib_bassin_BMO"), row.line))
     return comp
 
 
-def _check_zone(comp: Compositions, zoning: str, code: str, path: object, line: int, field_name: str) -> None:
+def _zone(comp: Compositions, zoning: str, row: Row, field_name: str) -> str:
+    """The row's zone code, which must be in the zoning's list."""
+    code = row.text(field_name)
     if code not in comp.names[zoning]:
-        raise DataError(
+        raise row.error(
             f"zone code not in the {zoning.upper()} list",
-            file=str(path),
-            line=line,
             field=field_name,
             value=code,
             hint="the composition and list files must be of the same vintage",
         )
+    return code
 
 
 @dataclass(frozen=True)
@@ -149,7 +146,7 @@ class _Writer:
     def __init__(self, ctx: ConvertContext, graph: Graph) -> None:
         self.iris: Iris = ctx.iris
         self.graph = graph
-        self.records: dict[str, SourceRecords] = {
+        self.records: dict[str, Callable[[int], URIRef]] = {
             name: reference_records(graph, ctx.iris, name)
             for name in (ZE2010_LIST, ZE2010_COMPOSITION, ZE2020_LIST, ZE2020_COMPOSITION, BMO_BASSINS)
         }
@@ -250,9 +247,9 @@ def _admin_names(ctx: ConvertContext) -> tuple[dict[str, tuple[str, int]], dict[
     regions: dict[str, tuple[str, int]] = {}
     if not path.is_file():
         return deps, regions
-    for line, row in read_table(path, ["REG", "NOM_REG", "Dept", "NomDept"]):
-        deps.setdefault(row["Dept"], (row["NomDept"], line))
-        regions.setdefault(row["REG"], (row["NOM_REG"], line))
+    for row in read_table(ctx.settings.root, BMO_EXTRACT, ["REG", "NOM_REG", "Dept", "NomDept"]):
+        deps.setdefault(row.text("Dept"), (row.text("NomDept"), row.line))
+        regions.setdefault(row.text("REG"), (row.text("NOM_REG"), row.line))
     return deps, regions
 
 
@@ -263,7 +260,7 @@ def _admin(
     dep_names: dict[str, tuple[str, int]],
     region_names: dict[str, tuple[str, int]],
 ) -> None:
-    extract = SourceRecords(w.graph, w.iris, "bmo-2024", BMO_EXTRACT)
+    extract = SourceRecords(w.graph, w.iris).for_file("bmo-2024", BMO_EXTRACT)
     deps = {comp.commune_dep[c] for c in scope.communes if c in comp.commune_dep}
     for dep in sorted(deps):
         iri = w.iris.departement(dep)
@@ -280,7 +277,7 @@ def _admin(
         _name(w, iri, region_names.get(region), extract)
 
 
-def _name(w: _Writer, iri: URIRef, named: tuple[str, int] | None, records: SourceRecords) -> None:
+def _name(w: _Writer, iri: URIRef, named: tuple[str, int] | None, records: Callable[[int], URIRef]) -> None:
     if named is None:
         return
     name, line = named

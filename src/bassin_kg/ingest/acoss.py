@@ -16,11 +16,9 @@ licence ODbL), and only the rows of the mining basin's four ZE2020 zones. An emp
 
 from __future__ import annotations
 
-import _csv
-import csv
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -31,8 +29,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.errors import DataError, ValidationFailed
-from bassin_kg.ingest.tables import SourceRecords, read_table
+from bassin_kg.convert.common import SourceRecords, csv_records, read_reference, relative_to_root
+from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
@@ -189,19 +187,6 @@ def _period(values: list[str], columns: dict[str, int], *, shown: str, line: int
     return year, quarter
 
 
-def _records(reader: _csv.Reader, shown: str) -> Iterator[list[str]]:
-    try:
-        yield from reader
-    except csv.Error as exc:
-        # e.g. a field over the csv module's 128 kB limit: an unclosed quote swallowed the file
-        raise DataError(
-            f"not a readable CSV file ({exc})",
-            file=shown,
-            line=reader.line_num,
-            hint="look for an unclosed double quote on or before this line",
-        ) from None
-
-
 def read_acoss(
     path: Path, *, known_zones: set[str], zones: Iterable[str] = BASIN_ZE2020, display: str | None = None
 ) -> AcossFile:
@@ -217,13 +202,13 @@ def read_acoss(
     lines = _lines(path, shown)
     if not lines:
         raise DataError("file is empty", file=shown, hint=f"expected a header: {';'.join(REQUIRED)}")
-    reader = _records(csv.reader(lines, delimiter=";"), shown)
-    columns = _header(next(reader), shown)
+    records = csv_records(lines, shown, delimiter=";")
+    columns = _header(next(records)[1], shown)
     wanted = set(zones)
     result = AcossFile(shown)
     seen: dict[tuple[str, int, int], int] = {}
     width = max(columns.values()) + 1
-    for line, values in enumerate(reader, start=2):
+    for line, values in records:
         if not any(v.strip() for v in values):
             continue
         if len(values) < width:
@@ -287,7 +272,7 @@ def read_acoss(
 
 def known_zone_codes(data_dir: Path) -> set[str]:
     """The ZE2020 codes of INSEE's list in data/reference."""
-    return {row["ZE2020"] for _line, row in read_table(data_dir / "reference" / ZE2020_LIST, ["ZE2020"])}
+    return {row.text("ZE2020") for row in read_reference(data_dir, ZE2020_LIST, ["ZE2020"])}
 
 
 # --- conversion ---------------------------------------------------------------------------------------
@@ -319,7 +304,7 @@ def to_graph(acoss: AcossFile, iris: Iris, *, source_file: str) -> Graph:
             ),
         )
     )
-    records = SourceRecords(graph, iris, DATASET, source_file)
+    records = SourceRecords(graph, iris).for_file(DATASET, source_file)
     for row in acoss.rows:
         obs = iris.observation(DATASET, f"ze2020-{row.zone}", row.period)
         add((obs, RDF.type, QB.Observation))
@@ -338,14 +323,6 @@ def to_graph(acoss: AcossFile, iris: Iris, *, source_file: str) -> Graph:
     return graph
 
 
-def relative_to_root(path: Path, root: Path) -> str:
-    """The path as bm:fichier shows it: relative to the project root when inside it, else its name."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
-
-
 def convert_file(path: Path, ctx: ConvertContext) -> tuple[GraphPart, AcossFile]:
     """Read, check and convert one export into the ``acoss`` graph part."""
     shown = relative_to_root(path, ctx.settings.root)
@@ -362,7 +339,7 @@ def convert_file(path: Path, ctx: ConvertContext) -> tuple[GraphPart, AcossFile]
 
 def ingest_acoss(settings: Settings, path: Path, *, progress: Progress) -> IngestResult:
     """Read, check, convert, validate and publish an export as graph ``acoss`` of the current build."""
-    from bassin_kg.ingest.load import IngestResult, publish_graph, validate_data
+    from bassin_kg.ingest.load import IngestResult, check_and_publish
 
     iris = Iris(settings.base_iri)
     ctx = ConvertContext(settings, iris)
@@ -374,16 +351,8 @@ def ingest_acoss(settings: Settings, path: Path, *, progress: Progress) -> Inges
     timings["read"], start = time.perf_counter() - start, time.perf_counter()
     with progress.step("convert"):
         data = to_graph(acoss, iris, source_file=shown).serialize(format="nt", encoding="utf-8")
-    timings["convert"], start = time.perf_counter() - start, time.perf_counter()
-    with progress.step("validate"):
-        report = validate_data(settings, data, progress)
-        if not report.conforms:
-            raise ValidationFailed(report.render())
-        validation = "conforms" + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
-    timings["validate"], start = time.perf_counter() - start, time.perf_counter()
-    with progress.step("load and publish"):
-        release_id, release_dir, triples, pruned = publish_graph(
-            settings, iris, GRAPH, data, sources=[shown], validation=validation, rendered=report.render()
-        )
-    timings["publish"] = time.perf_counter() - start
-    return IngestResult(GRAPH, len(acoss.rows), triples, release_id, release_dir, validation, timings, pruned)
+    timings["convert"] = time.perf_counter() - start
+    release_id, release_dir, triples, pruned, verdict = check_and_publish(
+        settings, GRAPH, data, sources=[shown], progress=progress, timings=timings
+    )
+    return IngestResult(GRAPH, len(acoss.rows), triples, release_id, release_dir, verdict, timings, pruned)

@@ -20,8 +20,8 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from bassin_kg.convert import ConvertContext, GraphPart, new_graph
+from bassin_kg.convert.common import read_reference, relative_to_root
 from bassin_kg.errors import DataError
-from bassin_kg.ingest.tables import read_table
 from bassin_kg.namespaces import BM, INTERVAL_YEAR, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -344,19 +344,18 @@ def _scheme(rows: list[BmoRow], year: str) -> str:
 # --- reference codes -----------------------------------------------------------------------------------
 def reference_codes(data_dir: Path) -> tuple[dict[str, set[str]], set[str]]:
     """Occupation codes by scheme and bassin codes, from data/reference."""
-    ref = data_dir / "reference"
     fap2021: set[str] = set()
-    for _line, row in read_table(ref / "fap2021_intitules.csv", ["Code_FAP228", "Code_FAP341"]):
-        fap2021.add(row["Code_FAP228"])
-        fap2021.add(row["Code_FAP341"])
+    for row in read_reference(data_dir, "fap2021_intitules.csv", ["Code_FAP228", "Code_FAP341"]):
+        fap2021.add(row.text("Code_FAP228"))
+        fap2021.add(row.text("Code_FAP341"))
     fap2009 = {
-        row["code_fap2009"]
-        for _line, row in read_table(ref / "fap2009_intitules.csv", ["code_fap2009", "niveau"])
-        if row["niveau"] == "fap_225"
+        row.text("code_fap2009")
+        for row in read_reference(data_dir, "fap2009_intitules.csv", ["code_fap2009", "niveau"])
+        if row.text("niveau") == "fap_225"
     }
     bassins = {
-        row["code_bassin_BMO"]
-        for _line, row in read_table(ref / "bmo_bassins_communes.csv", ["code_bassin_BMO"])
+        row.text("code_bassin_BMO")
+        for row in read_reference(data_dir, "bmo_bassins_communes.csv", ["code_bassin_BMO"])
     }
     return {"fap2021": fap2021, "fap2009": fap2009}, bassins
 
@@ -446,14 +445,6 @@ def to_graph(bmo: BmoFile, iris: Iris, *, source_file: str) -> Graph:
     graph = new_graph()
     graph.parse(data="".join(to_ntriples(bmo, iris, source_file=source_file)), format="nt")
     return graph
-
-
-def relative_to_root(path: Path, root: Path) -> str:
-    """The path as bm:fichier shows it: relative to the project root when inside it."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def convert_file(

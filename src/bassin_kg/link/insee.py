@@ -45,9 +45,11 @@ from SPARQLWrapper.SPARQLExceptions import (
 
 from bassin_kg import __version__
 from bassin_kg.convert import new_graph
-from bassin_kg.errors import BassinKgError, DataError, UsageError, ValidationFailed
+from bassin_kg.errors import BassinKgError, DataError, UsageError
+from bassin_kg.ingest.load import check_and_publish
 from bassin_kg.namespaces import IGEO, VOID, Iris
 from bassin_kg.progress import Progress
+from bassin_kg.release import published_release
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 
@@ -510,8 +512,6 @@ def run_link_insee(
     Nothing is written until every answer is in and the graph validates; the swap is the ingest's
     copy-on-write release switch, so a failure at any step leaves the published build as it was.
     """
-    from bassin_kg.ingest.load import publish_graph, validate_data
-
     endpoint = endpoint or settings.insee_endpoint
     timeout = settings.insee_timeout if timeout is None else timeout
     retries = settings.insee_retries if retries is None else retries
@@ -519,13 +519,11 @@ def run_link_insee(
         raise UsageError(f"--timeout must be > 0 and --retries >= 0 (got {timeout} and {retries})")
     if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+", endpoint):
         raise UsageError(f"the INSEE endpoint {endpoint!r} is not an http(s) URL")
-    current = settings.current_release
-    if not current.is_symlink() or not (current / "store").is_dir():
-        raise UsageError(f"no published build at {current}: run `bassin-kg build` first, then link")
+    release_dir = published_release(settings, then="link")
     iris = Iris(settings.base_iri)
     client = SparqlClient(endpoint, timeout=timeout, retries=retries, sleep=sleep)
     with progress.step(f"look up INSEE IRIs on {endpoint}"):
-        store = open_read_only(current / "store")
+        store = open_read_only(release_dir / "store")
         try:
             report = link_all(store, client)
         finally:
@@ -536,17 +534,10 @@ def run_link_insee(
             hint="check that the build holds the graph insee-territoires and that the endpoint is INSEE's",
         )
     data = links_graph(report, iris, finished=datetime.now(UTC)).serialize(format="nt", encoding="utf-8")
-    with progress.step("validate"):
-        checked = validate_data(settings, data, progress)
-        if not checked.conforms:
-            raise ValidationFailed(checked.render())
-        validation = "conforms" + (f", {len(checked.warnings)} warning(s)" if checked.warnings else "")
-    with progress.step("load and publish"):
-        release_id, _dir, _triples, _pruned = publish_graph(
-            settings, iris, GRAPH_NAME, data, sources=[endpoint], validation=validation,
-            rendered=checked.render(),
-        )  # fmt: skip
-    return LinkResult(report, release_id, validation)
+    release_id, _dir, _triples, _pruned, verdict = check_and_publish(
+        settings, GRAPH_NAME, data, sources=[endpoint], progress=progress, timings={}
+    )
+    return LinkResult(report, release_id, verdict)
 
 
 # --- federated queries ---------------------------------------------------------------------------------

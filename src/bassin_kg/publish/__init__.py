@@ -11,7 +11,6 @@ previous publication exactly as it was. ``dist/`` at the root links to ``build/c
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,21 +18,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bassin_kg.build import (
-    RELEASE_FILE,
-    VALIDATION_FILE,
-    _exclusive,
-    _link_dist,
-    _switch,
-    new_release_id,
-    prune_releases,
-)
-from bassin_kg.errors import DataError, UsageError, ValidationFailed
+from bassin_kg.errors import ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.publish import dcat, dumps, void
 from bassin_kg.publish.dcat import CatalogOptions, ShaclOutcome
 from bassin_kg.publish.dumps import DumpFile
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release, published_release
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 
@@ -85,52 +76,29 @@ def publish(
     site_only: Sequence[str] = (),
 ) -> PublishResult:
     """Write the publication of the current release into a new release and switch to it."""
-    current = settings.current_release
-    if not current.is_symlink() or not (current / "store").is_dir():
-        raise UsageError(f"no published build at {current}: run `bassin-kg build` first, then publish")
-    releases = settings.build_root / "releases"
+    published_release(settings, then="publish")
     if progress.total is None:
         progress.total = 5 + (1 if static_site else 0)
-    with _exclusive(settings.build_root):
-        old_dir = current.resolve()
-        manifest = _manifest(old_dir)
-        release_id = new_release_id()
-        release_dir = releases / release_id
-        release_dir.mkdir()
-        published = False
-        try:
-            with progress.step("copy the store"):
-                old_store = open_read_only(old_dir / "store")
-                old_store.backup(str(release_dir / "store"))
-                del old_store
-            result = _write(
-                settings,
-                release_dir,
-                release_id,
-                manifest,
-                progress,
-                options or CatalogOptions(),
-                static_site,
-                site_only,
-            )
-            previous = old_dir / VALIDATION_FILE
-            if previous.is_file():
-                shutil.copy2(previous, release_dir / VALIDATION_FILE)
-            with progress.step("switch"):
-                _switch(current, release_dir)
-                published = True
-        finally:
-            if not published:
-                shutil.rmtree(release_dir, ignore_errors=True)
-        _link_dist(settings)
-        result.pruned = prune_releases(releases, keep=settings.keep_releases, current=release_id)
+    with new_release(settings) as draft:
+        manifest = draft.previous_manifest(then="publish")
+        with progress.step("copy the store"):
+            draft.copy_previous_store()
+        result = _write(
+            settings, draft, manifest, progress, options or CatalogOptions(), static_site, site_only
+        )
+        previous = draft.previous / VALIDATION_FILE if draft.previous else None
+        if previous is not None and previous.is_file():
+            shutil.copy2(previous, draft.dir / VALIDATION_FILE)
+        with progress.step("switch"):
+            draft.publish()
+        link_dist(settings)
+    result.pruned = draft.pruned
     return result
 
 
 def _write(
     settings: Settings,
-    release_dir: Path,
-    release_id: str,
+    draft: ReleaseDraft,
     manifest: dict[str, Any],
     progress: Progress,
     options: CatalogOptions,
@@ -138,9 +106,10 @@ def _write(
     site_only: Sequence[str],
 ) -> PublishResult:
     iris = Iris(settings.base_iri)
+    release_dir, release_id = draft.dir, draft.id
     dist = release_dir / "dist"
     dist.mkdir()
-    store = open_read_only(release_dir / "store")
+    store = open_read_only(draft.store_path)
     graphs: dict[str, str] = {name: info["iri"] for name, info in manifest["graphs"].items()}
     graph_sources = {name: list(info.get("sources", [])) for name, info in manifest["graphs"].items()}
     with progress.step("dumps"):
@@ -198,29 +167,10 @@ def _write(
         "dcat_ap": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
         "static_site_pages": pages,
     }
-    (release_dir / RELEASE_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    draft.write_manifest(manifest)
     return PublishResult(release_id, release_dir, files, list(source_files.values()), outcome, pages, notes)
 
 
 def _serialize(graph: Any, dist: Path, names: dict[str, str]) -> None:
     for key, name in names.items():
         graph.serialize(destination=dist / name, format=_RDFLIB_FORMATS[key], encoding="utf-8")
-
-
-def _manifest(release_dir: Path) -> dict[str, Any]:
-    path = release_dir / RELEASE_FILE
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(
-            f"cannot read the current release's manifest ({exc})",
-            file=path,
-            hint="rebuild with `bassin-kg build`, then publish again",
-        ) from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("graphs"), dict):
-        raise DataError(
-            "the current release's manifest has no 'graphs' object",
-            file=path,
-            hint="rebuild with `bassin-kg build`",
-        )
-    return manifest

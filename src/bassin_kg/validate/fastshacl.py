@@ -1,12 +1,14 @@
-"""SHACL validation compiled to SPARQL and run in Oxigraph, for graphs too large for pyshacl.
+"""SHACL validation compiled to SPARQL and run in Oxigraph: the default engine, pyshacl's results in seconds.
 
 pyshacl re-parses a SHACL-SPARQL constraint for every focus node (measured: 30 ms each, so 27 minutes
 for a national BMO file of 53,000 observations) and its core constraints took 100 s on that file. Here
 each constraint of ``shapes/`` becomes ONE query over all its focus nodes, run by Oxigraph: a few
 seconds. The supported subset is the one the project's shapes use (listed in :data:`CONSTRAINTS`);
-:func:`compile_shapes` raises :class:`UnsupportedShapeError` on anything else, so a caller can fall back to
-pyshacl instead of silently skipping a rule. Results are :class:`bassin_kg.validate.Result` objects
-with the same focus node, path and constraint component as pyshacl reports (tests compare the two).
+:func:`compile_shapes` raises :class:`UnsupportedShapeError` on anything else, so the caller falls back
+to pyshacl instead of silently skipping a rule. Results have the same focus node, path, constraint
+component, severity, messages, value and source as pyshacl's (tests compare the two on every shapes
+fixture). One difference stays: Oxigraph keeps numbers in canonical form, so a value ``2.0`` of the data
+is reported as ``2``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from rdflib.namespace import RDF, SH
 from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.term import Node
 
-from bassin_kg.namespaces import BM, PREFIXES
-from bassin_kg.validate import Report, Result, ResultPath, Severity
+from bassin_kg.store import to_oxigraph, to_rdflib
+from bassin_kg.validate.report import Result, ResultPath, Severity, SourceLookup
 
-PROV_DERIVED = URIRef(PREFIXES["prov"] + "wasDerivedFrom")
 RDFS_SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 
 #: constraint parameters handled here (sh:qualifiedValueShape goes with its counts)
@@ -42,7 +43,13 @@ NON_CONSTRAINTS = {
     SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target, SH.property,
     SH.declare, SH.prefixes, SH.defaultValue,
 }  # fmt: skip
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+#: what the pre-binding of $this looks at in a SHACL-SPARQL query (strings, IRIs and comments are skipped)
+_SPARQL_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>|#[^\n]*"
+    r"|(?P<open>\{)|(?P<close>\})|(?P<var>[?$][A-Za-z0-9_]+)|(?P<word>[A-Za-z_]+)"
+)
 _TEMPLATE_VAR = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -355,12 +362,7 @@ def _sparql_check(shapes: Graph, shape: Node, constraint: Node, targets: str) ->
     text = str(select)
     if "$PATH" in text or "$currentShape" in text or "$shapesGraph" in text:
         raise UnsupportedShapeError(f"pre-bound variable other than $this in {constraint}")
-    match = _WHERE.search(text)
-    if match is None:
-        raise UnsupportedShapeError(f"no WHERE clause in {constraint}")
-    # binding ?this to the targets inside the WHERE group gives the pre-bound $this of SHACL-SPARQL
-    distinct = f"{{ SELECT DISTINCT ?this WHERE {{ {targets} }} }}"
-    body = text[: match.end()] + f" {distinct} " + text[match.end() :]
+    body = _prebind(text, f"{{ SELECT DISTINCT ?this WHERE {{ {targets} }} }}", constraint)
     prefixes = _prefix_lines(shapes, constraint)
     if shapes.value(constraint, SH.deactivated) == Literal(True):
         body = "SELECT ?this WHERE { FILTER (false) }"
@@ -373,6 +375,65 @@ def _sparql_check(shapes: Graph, shape: Node, constraint: Node, targets: str) ->
         None,
         sparql=True,
     )
+
+
+@dataclass
+class _Group:
+    """A ``{ … }`` group of a SPARQL query, as :func:`_prebind` sees it."""
+
+    start: int
+    #: the body of EXISTS / NOT EXISTS: evaluated with the enclosing solution's ?this already bound
+    in_exists: bool
+    #: ``{ SELECT … }``: a subquery, bound through its own WHERE group
+    subquery: bool = False
+    mentions_this: bool = False
+    empty: bool = True
+
+
+def _prebind(text: str, targets: str, constraint: Node) -> str:
+    """The query with ``targets`` (a group binding ?this to the focus nodes) joined into its groups.
+
+    SHACL-SPARQL pre-binds $this: every group of the query sees it bound. SPARQL evaluates groups
+    bottom-up, so a UNION branch ``{ FILTER NOT EXISTS { $this a ?c } }`` would see it unbound. Joining
+    the targets into every group that uses ?this (not into EXISTS bodies: they are evaluated with it
+    bound) gives the same solutions, for all focus nodes in one query. SHACL forbids the forms where
+    this would differ (MINUS, VALUES, subqueries that do not return $this).
+    """
+    groups: list[_Group] = []
+    stack: list[_Group] = []
+    previous = ""
+    for match in _SPARQL_TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "open":
+            inside = bool(stack) and (stack[-1].in_exists or previous == "EXISTS")
+            if stack:
+                stack[-1].empty = False
+            group = _Group(match.end(), inside)
+            stack.append(group)
+            groups.append(group)
+        elif kind == "close":
+            if not stack:
+                raise UnsupportedShapeError(f"unbalanced braces in the query of {constraint}")
+            stack.pop()
+        elif stack:
+            if stack[-1].empty and kind == "word" and match.group().upper() == "SELECT":
+                stack[-1].subquery = True
+            stack[-1].empty = False
+            if kind == "var" and match.group()[1:] == "this":
+                for group in stack:
+                    group.mentions_this = True
+        previous = match.group().upper() if kind == "word" else ""
+    if not groups or stack:
+        raise UnsupportedShapeError(f"no WHERE group, or unbalanced braces, in the query of {constraint}")
+    # groups[0] is the WHERE group: it always binds ?this (the solutions must have it)
+    starts = [
+        g.start
+        for i, g in enumerate(groups)
+        if not g.subquery and not g.in_exists and (i == 0 or g.mentions_this)
+    ]
+    for start in reversed(starts):
+        text = f"{text[:start]} {targets} {text[start:]}"
+    return text
 
 
 def _component(predicate: URIRef) -> URIRef:
@@ -390,20 +451,9 @@ def _component(predicate: URIRef) -> URIRef:
 
 
 # --- running -------------------------------------------------------------------------------------------
-def _to_rdflib(term: object) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise UnsupportedShapeError(f"unsupported term {term!r}")
-
-
-def run_checks(store: ox.Store, checks: Iterable[Check]) -> Report:
-    """Run each check on the store's default graph; the report's results name their source records."""
+def run_checks(store: ox.Store, checks: Iterable[Check]) -> list[Result]:
+    """Run each check on the store's default graph; the results name their source records."""
+    lookup = SourceLookup(lambda subject, predicate: _objects(store, subject, predicate))
     results: list[Result] = []
     for check in checks:
         solutions = store.query(check.query)
@@ -413,12 +463,14 @@ def run_checks(store: ox.Store, checks: Iterable[Check]) -> Report:
             focus_term = solution["this"]
             if focus_term is None:
                 continue
-            focus = _to_rdflib(focus_term)
+            focus = to_rdflib(focus_term)
             value_term = solution["value"] if "value" in names else None
-            value = _to_rdflib(value_term) if value_term is not None else None
+            value = to_rdflib(value_term) if value_term is not None else None
+            if value is None and (check.sparql or check.path is None):
+                value = focus  # SHACL: the value of a node-level or unbound-?value result is the focus node
             path: ResultPath | None = check.path
             if check.sparql and "path" in names and solution["path"] is not None:
-                found = _to_rdflib(solution["path"])
+                found = to_rdflib(solution["path"])
                 path = found if isinstance(found, URIRef) else None
             messages = check.messages
             if check.sparql:
@@ -432,12 +484,19 @@ def run_checks(store: ox.Store, checks: Iterable[Check]) -> Report:
                     constraint_component=check.component,
                     source_shape=check.source_shape,
                     messages=messages,
-                    source=_source(store, focus_term),
+                    source=lookup.source_of(focus),
                 )
             )
-    prefixes = dict(PREFIXES)
-    prefixes["sh"] = str(SH)
-    return Report(results=results, prefixes=prefixes)
+    return results
+
+
+def _objects(store: ox.Store, subject: Node, predicate: URIRef) -> list[Node]:
+    if not isinstance(subject, URIRef | BNode):
+        return []
+    node = to_oxigraph(subject)
+    assert not isinstance(node, ox.Literal)
+    quads = store.quads_for_pattern(node, ox.NamedNode(str(predicate)), None, ox.DefaultGraph())
+    return [to_rdflib(quad.object) for quad in quads]
 
 
 def _fill(message: Literal, solution: ox.QuerySolution, names: set[str]) -> Literal:
@@ -447,35 +506,3 @@ def _fill(message: Literal, solution: ox.QuerySolution, names: set[str]) -> Lite
         return term.value if isinstance(term, ox.NamedNode | ox.Literal) else match.group(0)
 
     return Literal(_TEMPLATE_VAR.sub(replace, str(message)), lang=message.language)
-
-
-def _source(store: ox.Store, focus: object) -> str | None:
-    if not isinstance(focus, ox.NamedNode):
-        return None
-    query = (
-        f"SELECT ?file ?line WHERE {{ <{focus.value}> <{PROV_DERIVED}> ?record . "
-        f"?record <{BM.fichier}> ?file ; <{BM.ligne}> ?line }} ORDER BY ?file ?line"
-    )
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
-    found = []
-    for solution in solutions:
-        file, line = solution["file"], solution["line"]
-        if file is not None and line is not None:
-            found.append(f"{file.value}:{line.value}")
-    return ", ".join(found) if found else None
-
-
-def validate_ntriples(data: bytes, shapes: Graph, *, ontology: Graph | None = None) -> Report:
-    """Validate N-Triples ``data`` (plus the ontology, for the Data Cube structures) in a memory store."""
-    checks = compile_shapes(shapes)
-    store = ox.Store()
-    store.bulk_load(data, ox.RdfFormat.N_TRIPLES)
-    if ontology is not None:
-        store.bulk_load(ontology.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
-    return run_checks(store, checks)
-
-
-def validate_rdflib(data: Graph, shapes: Graph, *, ontology: Graph | None = None) -> Report:
-    """Same as :func:`validate_ntriples` for an rdflib graph."""
-    return validate_ntriples(data.serialize(format="nt", encoding="utf-8"), shapes, ontology=ontology)
