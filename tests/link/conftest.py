@@ -11,13 +11,9 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,32 +25,10 @@ from rdflib.namespace import RDF, SKOS, XSD
 
 from bassin_kg.namespaces import BM, IGEO, Iris
 from bassin_kg.release import new_release_id
+from serving import OXIGRAPH, free_port, oxigraph_server
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "insee" / "cog-fixture.ttl"
 FX = "http://example.org/fixture/insee/"
-OXIGRAPH = Path(sys.executable).parent / "oxigraph"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], deadline: float = 20.0) -> None:
-    query = url + "?query=ASK%7B%7D"
-    start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oxigraph serve exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(query, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)
-    raise RuntimeError(f"oxigraph serve did not answer on {url} within {deadline} s")
 
 
 @pytest.fixture(scope="session")
@@ -66,23 +40,10 @@ def insee_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/query"
     try:
-        _wait_ready(url, process)
-        yield url
+        with oxigraph_server(location) as running:
+            yield running.url + "/query"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         shutil.rmtree(location, ignore_errors=True)
 
 

@@ -9,13 +9,7 @@ from __future__ import annotations
 import http.server
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +21,10 @@ from bassin_kg.build import build
 from bassin_kg.progress import Progress
 from bassin_kg.publish import PublishResult, publish
 from bassin_kg.settings import Settings
+from serving import free_port
+from serving import oxigraph_server as oxigraph
 
 MAIN = Path(__file__).resolve().parents[2]
-OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
 
 def copy_project(target: Path) -> Path:
@@ -74,43 +69,11 @@ def fresh_build(built: Settings, tmp_path: Path) -> Settings:
 
 
 # --- servers ----------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], deadline: float = 20.0) -> None:
-    start = time.monotonic()
-    while time.monotonic() - start < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"oxigraph serve exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)
-    raise RuntimeError(f"oxigraph serve did not answer on {url} within {deadline} s")
-
-
 @pytest.fixture
 def oxigraph_server(tmp_path: Path) -> Iterator[str]:
     """The base URL of a real, empty, read-write ``oxigraph serve`` (own store, stopped after the test)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(OXIGRAPH), "serve", "--location", str(tmp_path / "remote"), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base + "/query", process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with oxigraph(tmp_path / "remote") as running:
+        yield running.url
 
 
 @dataclass

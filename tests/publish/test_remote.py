@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pyoxigraph as ox
 import pytest
@@ -16,6 +13,7 @@ from bassin_kg.publish import remote
 from bassin_kg.publish.remote import Remote, derive, push
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
+from serving import oxigraph_graphs, oxigraph_put
 
 from .conftest import FlakyStore
 
@@ -24,36 +22,6 @@ STALE = (
     b'<http://example.org/stale> <http://example.org/p> "old" .\n'
     b'<http://example.org/stale> <http://example.org/p> "older" .\n'
 )
-
-
-def _select(base: str, query: str) -> list[dict[str, str]]:
-    request = urllib.request.Request(
-        base + "/query",
-        data=urlencode({"query": query}).encode(),
-        headers={
-            "Accept": "application/sparql-results+json",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        rows = json.loads(response.read())["results"]["bindings"]
-    return [{k: v["value"] for k, v in row.items()} for row in rows]
-
-
-def _server_graphs(base: str) -> dict[str, int]:
-    rows = _select(base, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    return {row["g"]: int(row["n"]) for row in rows}
-
-
-def _put(base: str, graph: str, data: bytes) -> None:
-    request = urllib.request.Request(
-        base + "/store?" + urlencode({"graph": graph}),
-        data=data,
-        method="PUT",
-        headers={"Content-Type": "application/n-triples"},
-    )
-    with urllib.request.urlopen(request, timeout=10):
-        pass
 
 
 def _local_graphs(store_path: Path) -> dict[str, int]:
@@ -77,13 +45,13 @@ def test_derive_knows_oxigraph_fuseki_and_virtuoso() -> None:
 def test_push_to_a_real_oxigraph_server_replaces_each_graph(built: Settings, oxigraph_server: str) -> None:
     deck = "https://w3id.org/bassin-minier/id/graph/deck"
     unrelated = "http://example.org/graph/someone-elses"
-    _put(oxigraph_server, deck, STALE)
-    _put(oxigraph_server, unrelated, STALE)
+    oxigraph_put(oxigraph_server, deck, STALE)
+    oxigraph_put(oxigraph_server, unrelated, STALE)
     query_url, update_url = derive(oxigraph_server + "/store", None, None)
     report = push(built.store_path, Remote(oxigraph_server + "/store", query_url, update_url, timeout=30))
     assert report.ok, report.summary()
     local = _local_graphs(built.store_path)
-    assert _server_graphs(oxigraph_server) == {**local, unrelated: 2}  # no staging graph left behind
+    assert oxigraph_graphs(oxigraph_server) == {**local, unrelated: 2}  # no staging graph left behind
     assert {g.iri: g.server_triples for g in report.graphs} == local
     assert f"{len(local)} graph(s) pushed, 0 not pushed" in report.summary()
 
@@ -92,7 +60,7 @@ def test_a_graph_that_fails_keeps_its_old_content_on_the_real_server(
     built: Settings, oxigraph_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deck = "https://w3id.org/bassin-minier/id/graph/deck"
-    _put(oxigraph_server, deck, STALE)
+    oxigraph_put(oxigraph_server, deck, STALE)
     real = remote.graph_payload
 
     def truncated(store: ox.Store, graph: ox.NamedNode) -> bytes:
@@ -107,7 +75,7 @@ def test_a_graph_that_fails_keeps_its_old_content_on_the_real_server(
     failed = [g for g in report.graphs if not g.ok]
     assert [g.iri for g in failed] == [deck]
     assert "HTTP 400" in failed[0].detail
-    on_server = _server_graphs(oxigraph_server)
+    on_server = oxigraph_graphs(oxigraph_server)
     assert on_server[deck] == 2  # the old graph, whole: never half-replaced
     local = _local_graphs(built.store_path)
     assert {g: n for g, n in on_server.items() if g != deck} == {g: n for g, n in local.items() if g != deck}

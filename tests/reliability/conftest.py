@@ -9,13 +9,7 @@ from one build to the next). Nothing here is project data.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +27,7 @@ from bassin_kg.convert.common import read_table
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
+from serving import BassinKgServer, bassin_kg_server
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "curated-min"
@@ -120,33 +115,8 @@ def counts_of(body: dict[str, object]) -> dict[str, int]:
 
 
 # --- server processes -------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without any BASSIN_KG_* setting of the machine, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASSIN_KG_")}
-    env.update(extra)
-    return env
-
-
-def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "bassin_kg.cli", *args]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    url: str
-
-    @property
-    def endpoint(self) -> str:
-        return self.url + "/sparql"
-
+@dataclass(frozen=True)
+class Server(BassinKgServer):
     def counts(self, client: httpx.Client | None = None) -> tuple[str, dict[str, int]]:
         get = client.get if client is not None else httpx.get
         response = get(
@@ -161,33 +131,5 @@ class Server:
 
 def start_server(args: list[str], *, env: dict[str, str] | None = None) -> Generator[Server, None, None]:
     """``bassin-kg … serve --port P`` on 127.0.0.1, stopped at the end; ``args`` go before ``serve``'s."""
-    port = free_port()
-    command = [*args, "--port", str(port)]
-    # a file, not a pipe: a pipe nobody reads would block the server once full
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
-    process = subprocess.Popen(command, env=env or clean_env(), stdout=subprocess.DEVNULL, stderr=log)
-    server = Server(process, f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                errors = log.read().decode(errors="replace")
-                pytest.fail(f"the server exited with {process.returncode}:\n{errors}")
-            try:
-                if httpx.get(server.endpoint, params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer within 30 s")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with bassin_kg_server(args, env=env) as running:
+        yield Server(running.process, running.url)

@@ -31,12 +31,11 @@ from bassin_kg.release import LOCK_FILE, RELEASE_FILE
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 from bassin_kg.web.app import create_app
+from serving import clean_env, cli
 
 from .conftest import (
     COUNTS_QUERY,
     Server,
-    clean_env,
-    cli,
     counts_of,
     fast_build,
     graph_counts,

@@ -26,12 +26,11 @@ from bassin_kg.namespaces import Iris
 from bassin_kg.queries import load_queries
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
+from serving import clean_env, cli
 
 from .conftest import (
     REPO,
     Server,
-    clean_env,
-    cli,
     fast_build,
     make_project,
     start_server,

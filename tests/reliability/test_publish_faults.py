@@ -12,26 +12,22 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import json
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
 
 from bassin_kg.cli import main
 from bassin_kg.publish.remote import PushReport, Remote, State, derive, push
+from serving import Running, oxigraph_graphs, oxigraph_put, oxigraph_server
 
-OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 GRAPH = "http://example.org/graph/"
 NEW = {GRAPH + "a": 5, GRAPH + "b": 7, GRAPH + "c": 9}
 OLD = 2
@@ -39,77 +35,38 @@ B = GRAPH + "b"
 
 
 # --- the real server ----------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def sparql(base: str, query: str) -> list[dict[str, str]]:
-    request = urllib.request.Request(
-        base + "/query",
-        data=urlencode({"query": query}).encode(),
-        headers={
-            "Accept": "application/sparql-results+json",
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        rows = json.loads(response.read())["results"]["bindings"]
-    return [{k: v["value"] for k, v in row.items()} for row in rows]
-
-
 class Oxigraph:
     """``oxigraph serve`` on its own on-disk store; can be killed (SIGKILL) and started again on it."""
 
     def __init__(self, location: Path) -> None:
         self.location = location
-        self.process: subprocess.Popen[bytes] | None = None
-        self.base = ""
+        self.running: Running | None = None
+        self._stack = ExitStack()
+
+    @property
+    def base(self) -> str:
+        assert self.running is not None, "the server was not started"
+        return self.running.url
 
     def start(self) -> None:
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        command = [str(OXIGRAPH), "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{port}"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"oxigraph serve exited with {self.process.returncode}")
-            try:
-                sparql(self.base, "SELECT * WHERE {} LIMIT 1")
-                return
-            except OSError:
-                time.sleep(0.05)
         self.stop()
-        raise AssertionError("oxigraph serve did not answer within 20 s")
+        self.running = self._stack.enter_context(oxigraph_server(self.location))
 
     def kill(self) -> None:
         """The server goes away at once: no clean shutdown."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
+        if self.running is not None and self.running.process.poll() is None:
+            self.running.process.kill()
+            self.running.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        self._stack.close()
 
     def put(self, graph: str, triples: int, value: str) -> None:
         body = "".join(f'<{graph}/s{i}> <http://example.org/p> "{value}" .\n' for i in range(triples))
-        request = urllib.request.Request(
-            self.base + "/store?" + urlencode({"graph": graph}),
-            data=body.encode(),
-            method="PUT",
-            headers={"Content-Type": "application/n-triples"},
-        )
-        with urllib.request.urlopen(request, timeout=10):
-            pass
+        oxigraph_put(self.base, graph, body.encode())
 
     def graphs(self) -> dict[str, int]:
-        rows = sparql(self.base, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        return {row["g"]: int(row["n"]) for row in rows}
+        return oxigraph_graphs(self.base)
 
 
 @pytest.fixture

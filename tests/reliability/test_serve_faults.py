@@ -20,11 +20,10 @@ from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
 from bassin_kg.web.engine import QueryJob
 from bassin_kg.web.releases import _PINNED, ReleaseEngine
+from serving import clean_env, cli
 
 from .conftest import (
     COUNTS_QUERY,
-    clean_env,
-    cli,
     counts_of,
     fast_build,
     graph_counts,

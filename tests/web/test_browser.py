@@ -6,19 +6,15 @@ it this test FAILS, it does not skip — ``.ci/run`` installs it.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bassin_kg.settings import Settings
+from serving import bassin_kg_server, cli
 
 from .html_checks import svg_charts, swot_counts
 from .real_graph import real_settings
@@ -49,57 +45,12 @@ def chromium() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(real_settings: Settings) -> Iterator[str]:
     """``bassin-kg serve`` on 127.0.0.1 and a free port, over the real build; stopped at teardown."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASSIN_KG_")}
-    command = [
-        sys.executable,
-        "-m",
-        "bassin_kg.cli",
-        "-q",
-        "--root",
-        str(real_settings.root),
-        "serve",
-        "--store",
-        str(real_settings.store_path),
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"the server exited with {process.returncode}:\n{output}")
-            try:
-                if httpx.get(url + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer within 60 s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+    command = cli("-q", "--root", str(real_settings.root), "serve", "--store", str(real_settings.store_path))
+    with bassin_kg_server(command, ready_path="/", timeout=60) as running:
+        yield running.url
 
 
 def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,14 +5,9 @@ The store is the synthetic one of conftest.py, written to a temporary folder.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,68 +15,15 @@ import pytest
 import rdflib
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 
+from serving import BassinKgServer as Server
+from serving import bassin_kg_server, clean_env, cli
+
 from .conftest import ALPHA, EX, TOKEN
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    url: str
-
-    @property
-    def endpoint(self) -> str:
-        return self.url + "/sparql"
-
-
-def start_server(store: Path, *flags: str, env_extra: dict[str, str] | None = None) -> Iterator[Server]:
-    port = free_port()
-    # a clean environment: only the settings this test gives
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BASSIN_KG_")}
-    env.update(env_extra or {})
-    command = [
-        sys.executable,
-        "-m",
-        "bassin_kg.cli",
-        "-q",
-        "serve",
-        "--store",
-        str(store),
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen([*command, *flags], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    server = Server(process, f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"the server exited with {process.returncode}:\n{output}")
-            try:
-                if httpx.get(server.endpoint, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("the server did not answer within 30 s")
-            time.sleep(0.1)
+def start_server(store: Path, *flags: str, env: dict[str, str] | None = None) -> Iterator[Server]:
+    with bassin_kg_server(cli("-q", "serve", "--store", str(store), *flags), env=env) as server:
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
 
 
 @pytest.fixture(scope="class")
@@ -93,7 +35,7 @@ def server(pristine_store: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture(scope="class")
 def writable_server(pristine_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     store = Path(shutil.copytree(pristine_store, tmp_path_factory.mktemp("served") / "store"))
-    yield from start_server(store, "--enable-update", env_extra={"BASSIN_KG_UPDATE_TOKEN": TOKEN})
+    yield from start_server(store, "--enable-update", env=clean_env(BASSIN_KG_UPDATE_TOKEN=TOKEN))
 
 
 class TestRealServer:

@@ -20,6 +20,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 from bassin_kg.convert import ConvertContext, GraphPart, new_graph
 from bassin_kg.convert.common import Row, SourceRecords, Table, decimal, en, fr, integer, read_table
 from bassin_kg.errors import DataError
+from bassin_kg.french import MONTHS
 from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, INTERVAL_YEAR, ORG, QB, SCHEMA, SDMX_DIM, Iris
 from bassin_kg.namespaces import slugify as _slugify
 
@@ -103,8 +104,7 @@ SCHEMES = {
     "secteurs": ("Secteurs d'activité de la plaquette", "Sectors of the deck"),
     "types-acteurs": ("Types d'acteurs", "Actor types"),
 }
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre")
-FRENCH_MONTHS = {m: i + 1 for i, m in enumerate((*_MONTHS, "novembre", "décembre"))}
+FRENCH_MONTHS = {m: i + 1 for i, m in enumerate(MONTHS)}
 
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ZONE_CODE = re.compile(r"^[0-9]{4}$")

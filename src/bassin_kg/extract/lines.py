@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bassin_kg.errors import DataError
 from bassin_kg.extract.text import collapse, header_key, same_words
+from bassin_kg.french import MONTHS
 
 #: the deck's running title, repeated in slide footers
 DECK_TITLE = "Trajectoire économique des territoires du bassin minier"
@@ -39,20 +40,6 @@ BASIN_SECTIONS = {
 #: item starts: the private-use glyph U+F071 (a Wingdings bullet in the PDF) and the ordinary bullet
 BULLETS = ("\uf071", "•")
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 _DATE = re.compile(r"(\d{1,2}) (" + "|".join(MONTHS) + r") (\d{4})")
 _PAGE = re.compile(r"\d{1,3}")
 _SOURCE = re.compile(r"Source\s*:\s*(.+)")

@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
+from bassin_kg.french import MONTHS
 from bassin_kg.namespaces import BM, PREFIXES, QB, Iris
 from bassin_kg.web.sparql import SparqlService
 
@@ -126,20 +127,6 @@ FRENCH_LABELS: dict[str, str] = {
     ]
 }
 
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
 _YEAR = re.compile(r"^http://reference\.data\.gouv\.uk/id/year/(\d{4})$")
 _QUARTER = re.compile(r"^http://reference\.data\.gouv\.uk/id/quarter/(\d{4})-Q([1-4])$")
 
@@ -247,7 +234,7 @@ def format_date(lexical: str) -> str:
     year, month, day = match.groups()
     if not 1 <= int(month) <= 12:
         return lexical
-    return f"{int(day)}{'er' if day == '01' else ''} {_MONTHS[int(month) - 1]} {year}"
+    return f"{int(day)}{'er' if day == '01' else ''} {MONTHS[int(month) - 1]} {year}"
 
 
 def number(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> float | None:
