@@ -21,16 +21,17 @@ from fastapi.routing import APIRoute
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import PREFIXES
 from bassin_kg.settings import ENV_PREFIX, Settings
 from bassin_kg.web import pages, wellknown
 from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
+from bassin_kg.web.fastpath import SparqlFastPath
 from bassin_kg.web.graph_store import GraphStore
 from bassin_kg.web.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.security import SecurityHeaders
+from bassin_kg.web.sidecar import SidecarReleaseEngine
 from bassin_kg.web.sparql import SparqlService, release_id
 
 SPARQL_METHODS = ("GET", "HEAD", "POST")
@@ -62,53 +63,6 @@ async def graph_store_endpoint(request: Request) -> Response:
     return await graph_store.handle(request)
 
 
-class CachedQueryShortcut:
-    """Answers a repeated ``GET /sparql`` straight from the response cache, before anything else runs.
-
-    A cache hit in the route still pays for routing, building a Request, parsing the query string,
-    negotiating and checking the query text: several times the cost of sending cached bytes. Here the
-    raw query string and Accept header find the answer (:meth:`SparqlService.cached_get`); anything
-    else — a miss, a conditional request, another method or path — goes on to the app unchanged.
-    """
-
-    def __init__(self, app: ASGIApp, service: SparqlService) -> None:
-        self.app = app
-        self.service = service
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/sparql":
-            accept = b""
-            conditional = False
-            for name, value in scope["headers"]:
-                if name == b"accept" and not accept:
-                    accept = value
-                elif name == b"if-none-match":
-                    conditional = True  # 304 handling stays in one place: the route
-            query_string = scope.get("query_string", b"")
-            cached = (
-                None if conditional or not query_string else self.service.cached_get(query_string, accept)
-            )
-            if cached is not None:
-                headers = [
-                    (b"content-type", _content_type(cached.content_type)),
-                    (b"content-length", str(len(cached.body)).encode()),
-                    (b"etag", self.service.etag.encode()),
-                    (b"vary", b"Accept"),
-                    (b"x-cache", b"hit"),
-                ]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": cached.body})
-                return
-        await self.app(scope, receive, send)
-
-
-def _content_type(media_type: str) -> bytes:
-    # what starlette.responses.Response sends for this media type: text types get a charset
-    if media_type.startswith("text/") and "charset=" not in media_type.lower():
-        media_type += "; charset=utf-8"
-    return media_type.encode("latin-1")
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     service: SparqlService = app.state.sparql
@@ -121,6 +75,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _check_update_settings(settings: Settings) -> None:
+    if settings.query_engine not in ("workers", "sidecar"):
+        raise UsageError(
+            f"query engine {settings.query_engine!r} is not one of: workers, sidecar "
+            "(BASSIN_KG_QUERY_ENGINE or serve --engine)"
+        )
     if settings.enable_update and not settings.update_token:
         raise UsageError(
             "--enable-update needs a bearer token: set BASSIN_KG_UPDATE_TOKEN to a long random secret "
@@ -145,6 +104,14 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         if settings.enable_update:
             engine = ProcessEngine(
                 path, writable=True, size=settings.max_concurrent_queries, prefixes=PREFIXES
+            )
+        elif settings.query_engine == "sidecar":
+            # plain queries to an oxigraph server per release (web/sidecar.py), the rest to workers
+            engine = SidecarReleaseEngine(
+                path,
+                size=settings.max_concurrent_queries,
+                query_timeout=settings.query_timeout,
+                prefixes=PREFIXES,
             )
         else:
             # follows build/current to each new release, one release per request (web/releases.py)
@@ -181,7 +148,8 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     wellknown.install(app)
     _one_operation_per_method(app)
     # added before CORS, so CORS (outermost) still decorates the answers it gives
-    app.add_middleware(CachedQueryShortcut, service=service)
+    # plain /sparql queries and cached answers without FastAPI's routing (web/fastpath.py)
+    app.add_middleware(SparqlFastPath, service=service)
     if isinstance(engine, ReleaseEngine):
         # outside the shortcut: even a cached answer carries the ETag of the release it pinned
         app.add_middleware(PinRelease, engine=engine)

@@ -365,10 +365,17 @@ class _Worker:
             if payload is not None:
                 reply.set_result(payload)
 
+        def overrun() -> None:
+            if not reply.done():
+                reply.set_exception(TimeoutError())
+
         loop.add_reader(fd, readable)
+        # a timer rather than asyncio.wait_for: the same effect with one object less per query
+        timer = loop.call_later(timeout, overrun)
         try:
-            payload = await asyncio.wait_for(reply, timeout)
+            payload = await reply
         finally:
+            timer.cancel()
             loop.remove_reader(fd)
         return pickle.loads(payload)
 

@@ -273,10 +273,21 @@ class SparqlService:
     async def _worker_slot(self, public: bool) -> AsyncIterator[None]:
         """Wait (at most ``query_timeout`` s) for a worker; ``public`` jobs also for the public share."""
         gates = self._current_gates()
+        needed = (gates.public, gates.workers) if public else (gates.workers,)
+        if not any(gate.locked() for gate in needed):
+            # free slots (and nobody waiting for them): take them at once, without a cancel scope
+            for gate in needed:
+                await gate.acquire()  # returns without suspending: the gate is not locked
+            try:
+                yield
+            finally:
+                for gate in reversed(needed):
+                    gate.release()
+            return
         held: list[asyncio.Semaphore] = []
         try:
             with anyio.fail_after(self.settings.query_timeout):
-                for gate in (gates.public, gates.workers) if public else (gates.workers,):
+                for gate in needed:
                     await gate.acquire()
                     held.append(gate)
         except TimeoutError:
@@ -377,7 +388,7 @@ class SparqlService:
     def cached_get(self, query_string: bytes, accept: bytes) -> CachedResponse | None:
         """The cached answer of a GET already answered with this query string and Accept, if any.
 
-        This is the shortcut of :class:`bassin_kg.web.app.CachedQueryShortcut`: a repeated request is
+        This is the shortcut of :class:`bassin_kg.web.fastpath.SparqlFastPath`: a repeated request is
         answered before routing, parsing or negotiating anything. Only successful answers are recorded
         (by :meth:`_query`), and the key holds the ETag, so a new release or an update never reaches them.
         """
@@ -385,7 +396,11 @@ class SparqlService:
         return None if key is None else self.cache.get(key)
 
     def _remember_get(self, request: Request, key: Hashable) -> None:
-        raw = (self.etag, request.scope.get("query_string", b""), _first_header(request, b"accept"))
+        self.remember_get(request.scope.get("query_string", b""), _first_header(request, b"accept"), key)
+
+    def remember_get(self, query_string: bytes, accept: bytes, key: Hashable) -> None:
+        """Record that this raw GET (query string, first Accept header) was answered from ``key``."""
+        raw = (self.etag, query_string, accept)
         self._raw_keys[raw] = key
         self._raw_keys.move_to_end(raw)
         while len(self._raw_keys) > 2 * max(1, self.settings.cache_entries):
