@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run build test lint typecheck check-extract clean
+.PHONY: setup run build test lint typecheck check-extract browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ typecheck: setup
 check-extract: setup
 	$(BIN)/bassin-kg extract --check
 
-test: setup lint typecheck check-extract
+# the browser test needs a real headless Chromium: Debian's package, installed when missing (as root)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup lint typecheck check-extract browser
 	$(BIN)/python -m pytest -q
 
 clean:
