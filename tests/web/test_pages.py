@@ -1,4 +1,4 @@
-"""The HTML pages (web/pages.py + describe.py + templates): on the REAL graph, plus synthetic edge cases.
+"""The HTML pages (web/pages.py, query_pages.py, describe/, templates): REAL graph, synthetic edge cases.
 
 The real graph is built from the checkout's data by ``real_graph.py``; the figures asserted here are the
 deck's (Béthune-Bruay: 3 forces, 4 weaknesses, 2 opportunities, 2 threats; 10.7 % unemployment, -0.4).
@@ -23,7 +23,7 @@ from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
 from bassin_kg.web.cache import CachedResponse
-from bassin_kg.web.pages import CONTENT_SECURITY_POLICY
+from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY
 from bassin_kg.web.sparql import SparqlService
 
 from .html_checks import svg_charts, swot_counts

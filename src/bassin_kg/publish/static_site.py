@@ -83,7 +83,7 @@ def export_site(
 ) -> SiteResult:
     """Render the pages of the release's store into ``<release>/dist/site``."""
     from bassin_kg.web.app import create_app
-    from bassin_kg.web.pages import STATIC
+    from bassin_kg.web.page_support import STATIC
 
     with warnings.catch_warnings():
         # starlette's TestClient warns at import that it prefers another HTTP client: harmless here

@@ -142,7 +142,7 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         methods=list(GRAPH_STORE_METHODS),
         summary="SPARQL 1.1 Graph Store HTTP Protocol",
     )
-    # linked-data pages, /def, /query and the named-query API (web/pages.py)
+    # linked-data pages, /def (web/pages.py), /query and the named-query API (web/query_pages.py)
     pages.install(app)
     # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)
     wellknown.install(app)

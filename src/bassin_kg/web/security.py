@@ -1,6 +1,6 @@
 """Security headers on every answer, whichever route (or middleware) produced it.
 
-Pages set their own Content-Security-Policy (:data:`bassin_kg.web.pages.SECURITY_HEADERS`); this
+Pages set their own Content-Security-Policy (:data:`bassin_kg.web.page_support.SECURITY_HEADERS`); this
 middleware adds what an answer lacks: ``nosniff`` and a Referrer-Policy everywhere, and on HTML that has
 no policy of its own (FastAPI's ``/docs`` and ``/redoc``, error pages of other layers) a strict one.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bassin_kg.web.pages import CONTENT_SECURITY_POLICY
+from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY
 
 #: FastAPI's interactive API pages load Swagger UI / ReDoc from jsDelivr and start them with an inline
 #: script; they show the OpenAPI description, never data, and still may not be framed or post elsewhere
