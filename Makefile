@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# build, then publish (dumps, VoID, DCAT catalogue) so the server has /.well-known/void and /catalog
 build: setup
 	$(BIN)/bassin-kg build
+	$(BIN)/bassin-kg publish
 
 run: build
 	$(BIN)/bassin-kg serve --host 127.0.0.1 --port 8000
