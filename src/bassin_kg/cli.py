@@ -228,11 +228,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow SPARQL Update and Graph Store writes, behind BASSIN_KG_UPDATE_TOKEN (local editing)",
     )
-    p.add_argument(
-        "--engine",
-        choices=("workers", "sidecar"),
-        help="where queries run: our worker processes (default) or an oxigraph server beside us",
-    )
     p.set_defaults(handler=_cmd_serve)
     return parser
 
@@ -250,7 +245,6 @@ def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None 
         query_timeout=getattr(args, "query_timeout", None),
         enable_update=True if getattr(args, "enable_update", False) else None,
         access_log=False if getattr(args, "no_access_log", False) else None,
-        query_engine=getattr(args, "engine", None),
         insee_endpoint=getattr(args, "insee_endpoint", None),
         insee_timeout=getattr(args, "insee_timeout", None),
         insee_retries=getattr(args, "insee_retries", None),

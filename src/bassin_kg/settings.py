@@ -46,8 +46,6 @@ class Settings:
     max_queued_queries: int = 32
     #: one log line per request (off when a reverse proxy in front already logs them)
     access_log: bool = True
-    #: where read-only queries run: "workers" (our query processes) or "sidecar" (an oxigraph server)
-    query_engine: str = "workers"
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None

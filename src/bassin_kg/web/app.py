@@ -31,7 +31,6 @@ from bassin_kg.web.fastpath import SparqlFastPath
 from bassin_kg.web.graph_store import GraphStore
 from bassin_kg.web.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.security import SecurityHeaders
-from bassin_kg.web.sidecar import SidecarReleaseEngine
 from bassin_kg.web.sparql import SparqlService, release_id
 
 SPARQL_METHODS = ("GET", "HEAD", "POST")
@@ -75,11 +74,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _check_update_settings(settings: Settings) -> None:
-    if settings.query_engine not in ("workers", "sidecar"):
-        raise UsageError(
-            f"query engine {settings.query_engine!r} is not one of: workers, sidecar "
-            "(BASSIN_KG_QUERY_ENGINE or serve --engine)"
-        )
     if settings.enable_update and not settings.update_token:
         raise UsageError(
             "--enable-update needs a bearer token: set BASSIN_KG_UPDATE_TOKEN to a long random secret "
@@ -104,14 +98,6 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         if settings.enable_update:
             engine = ProcessEngine(
                 path, writable=True, size=settings.max_concurrent_queries, prefixes=PREFIXES
-            )
-        elif settings.query_engine == "sidecar":
-            # plain queries to an oxigraph server per release (web/sidecar.py), the rest to workers
-            engine = SidecarReleaseEngine(
-                path,
-                size=settings.max_concurrent_queries,
-                query_timeout=settings.query_timeout,
-                prefixes=PREFIXES,
             )
         else:
             # follows build/current to each new release, one release per request (web/releases.py)
