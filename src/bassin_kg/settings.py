@@ -46,6 +46,9 @@ class Settings:
     max_queued_queries: int = 32
     #: one log line per request (off when a reverse proxy in front already logs them)
     access_log: bool = True
+    #: query processes copy the store into memory (2.7–4× faster reads) when it holds at most this many
+    #: quads, ~400 bytes each per process; 0: they read the on-disk store
+    memory_store_max_quads: int = 1_000_000
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None

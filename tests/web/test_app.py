@@ -109,7 +109,7 @@ def test_run_server_single_worker(store_path: Path, fake_uvicorn: FakeUvicorn) -
     run_server(Settings(store=store_path, port=8123))
     ((args, kwargs),) = fake_uvicorn.calls
     assert args[0].state.settings.port == 8123
-    assert kwargs == {"host": "127.0.0.1", "port": 8123, "access_log": True}
+    assert kwargs == {"host": "127.0.0.1", "port": 8123, "access_log": True, "server_header": False}
 
 
 def test_run_server_without_access_log(store_path: Path, fake_uvicorn: FakeUvicorn) -> None:
@@ -124,6 +124,7 @@ def test_run_server_several_workers_exports_settings(store_path: Path, fake_uvic
     assert args == ("bassin_kg.web.app:app_from_env",)
     assert kwargs["factory"] is True
     assert kwargs["workers"] == 3
+    assert kwargs["server_header"] is False
     assert os.environ["BASSIN_KG_QUERY_TIMEOUT"] == "4.0"
     assert Settings.from_env().store == store_path.resolve()
 

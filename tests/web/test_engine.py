@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,5 +123,141 @@ def test_in_process_engine_answers_the_timeout(memory_store: ox.Store) -> None:
     try:
         with pytest.raises(JobTimeoutError):
             anyio.run(engine.run, heavy, 0.2)
+    finally:
+        engine.close()
+
+
+# --- in-memory copies (read-only serving) -----------------------------------------------------------------
+def _files_open_under(pid: int, folder: Path) -> list[str]:
+    """Paths under ``folder`` that process ``pid`` holds open (Linux /proc)."""
+    opened = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(folder.resolve())):
+            opened.append(target)
+    return opened
+
+
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{EX}a> ?p ?o }}"
+
+
+def _answers(engine: ProcessEngine, queries: list[str]) -> list[object]:
+    """Each answer, its rows sorted: without ORDER BY the two stores may give them in another order."""
+    answers: list[object] = []
+    for query in queries:
+        answer = json.loads(anyio.run(engine.run, QueryJob(query, "json", "nt"), 10.0).body)
+        if "results" in answer:
+            answer["results"]["bindings"].sort(key=lambda row: json.dumps(row, sort_keys=True))
+        answers.append(answer)
+    return answers
+
+
+def test_workers_read_an_in_memory_copy_of_a_small_store(store_path: Path) -> None:
+    queries = [LOOKUP, "SELECT * { ?s ?p ?o } ORDER BY ?s ?p ?o", f"ASK {{ <{EX}c> ?p 3 }}"]
+    on_disk = ProcessEngine(store_path, writable=False, size=1)
+    in_memory = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=5)
+    try:
+        on_disk.start()
+        in_memory.start()
+        ((disk_worker,),) = [list(on_disk._workers.values())]
+        ((memory_worker,),) = [list(in_memory._workers.values())]
+        # the copy holds nothing of RocksDB open; the other worker reads the store's files
+        assert _files_open_under(disk_worker.process.pid, store_path)
+        assert not _files_open_under(memory_worker.process.pid, store_path)
+        assert _answers(in_memory, queries) == _answers(on_disk, queries)
+    finally:
+        on_disk.close()
+        in_memory.close()
+
+
+def test_a_store_above_the_limit_is_read_from_disk(store_path: Path) -> None:
+    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=4)  # it holds 5
+    try:
+        engine.start()
+        (worker,) = engine._workers.values()
+        assert _files_open_under(worker.process.pid, store_path)
+        assert engine._local is None
+    finally:
+        engine.close()
+
+
+def test_the_snapshot_leaves_no_file_behind(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    engine = ProcessEngine(store_path, writable=False, size=2, memory_max_quads=100)
+    try:
+        engine.start()
+        assert engine._snapshot is not None
+        assert list(scratch.iterdir()) == []  # an unnamed file, even while it is in use
+    finally:
+        engine.close()
+    assert engine._snapshot is None
+
+
+def test_a_worker_killed_on_timeout_comes_back_with_the_copy(store_path: Path) -> None:
+    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=100)
+    patterns = " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(12))
+    heavy = QueryJob(f"SELECT (COUNT(*) AS ?n) {{ {patterns} }}", "json", None)
+    try:
+        engine.start()
+        (first,) = engine._workers.values()
+        for _ in range(3):  # 5^12 rows: far more than 0.2 s
+            with pytest.raises(JobTimeoutError):
+                anyio.run(engine.run, heavy, 0.2)
+        assert first.process.poll() is not None
+        (answer,) = _answers(engine, [LOOKUP])
+        assert answer["results"]["bindings"]  # type: ignore[index]
+        (worker,) = engine._workers.values()
+        assert not _files_open_under(worker.process.pid, store_path)
+    finally:
+        engine.close()
+
+
+# --- subject lookups answered in this process ------------------------------------------------------------
+def test_a_subject_lookup_is_answered_without_a_worker(store_path: Path) -> None:
+    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=100)
+    try:
+        engine.start()
+        assert engine._local is not None
+        bounded = QueryJob(LOOKUP, "json", None, bounded=True)
+        outcome = engine.run_now(bounded)
+        assert outcome is not None
+        # the same bytes a worker gives
+        assert outcome.body == anyio.run(engine.run, bounded, 10.0).body
+        assert engine.run_now(QueryJob(LOOKUP, "json", None)) is None  # not marked bounded
+        # a dataset of its own, or not the union: the workers
+        assert engine.run_now(QueryJob(LOOKUP, "json", None, default_graphs=(ALPHA,), bounded=True)) is None
+        assert engine.run_now(QueryJob(LOOKUP, "json", None, union_default_graph=False, bounded=True)) is None
+        with pytest.raises(JobError) as caught:
+            engine.run_now(QueryJob(LOOKUP, None, "nt", bounded=True))
+        assert caught.value.kind == "not_acceptable"
+    finally:
+        engine.close()
+    assert engine._local is None
+
+
+def test_no_lookup_in_process_when_a_subject_has_too_many_triples(store_path: Path) -> None:
+    # <a> has 3 triples in the union: above a bound of 2, lookups go to the workers
+    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=100, local_max_rows=2)
+    try:
+        engine.start()
+        assert engine._local is None
+        assert engine.run_now(QueryJob(LOOKUP, "json", None, bounded=True)) is None
+        assert json.loads(anyio.run(engine.run, QueryJob(LOOKUP, "json", None), 10.0).body)
+    finally:
+        engine.close()
+
+
+def test_without_a_copy_nothing_runs_in_process(store_path: Path) -> None:
+    engine = ProcessEngine(store_path, writable=False, size=1)
+    try:
+        engine.start()
+        assert engine.run_now(QueryJob(LOOKUP, "json", None, bounded=True)) is None
     finally:
         engine.close()

@@ -5,9 +5,21 @@ The store is the synthetic one of conftest.py: 3 triples in ALPHA, 2 in BETA.
 
 from __future__ import annotations
 
+from pathlib import Path
+from urllib.parse import parse_qsl, quote_plus
+
+import anyio
+import anyio.to_thread
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bassin_kg.settings import Settings
+from bassin_kg.web.app import BassinKgApp, create_app
+from bassin_kg.web.engine import Job, Outcome, ProcessEngine
+from bassin_kg.web.fastpath import SparqlFastPath, _only_query
 from bassin_kg.web.sparql import SparqlService
 
 from .conftest import ALPHA, ClientFactory
@@ -118,3 +130,101 @@ def test_cold_then_cached(client: TestClient, routed: list[str]) -> None:
     assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
     assert first.content == second.content
     assert routed == []
+
+
+# --- in front of FastAPI's stack ----------------------------------------------------------------------------
+LOOKUP = "SELECT ?p ?o WHERE { <http://example.org/a> ?p ?o }"
+
+
+def test_the_fast_path_is_in_front_of_the_stack(client: TestClient, routed: list[str]) -> None:
+    app = client.app
+    assert isinstance(app, BassinKgApp)
+    assert isinstance(app.front, SparqlFastPath)
+    fast = client.get("/sparql", params={"query": SELECT_ALL})
+    slow = client.get("/sparql", params={"query": SELECT_ALL, "format": "json"})
+    assert routed == ["GET"]
+    # what the skipped layers add (release, security headers) the front writes itself
+    for header in ("etag", "x-content-type-options", "referrer-policy"):
+        assert fast.headers[header] == slow.headers[header], header
+    assert "server" not in fast.headers
+
+
+def test_with_cors_the_fast_path_answers_inside_the_stack(
+    make_client: ClientFactory, routed: list[str]
+) -> None:
+    client = make_client(cors_origins=("https://portal.example",))
+    assert client.app.front is None  # type: ignore[attr-defined]
+    response = client.get(
+        "/sparql", params={"query": SELECT_ALL}, headers={"origin": "https://portal.example"}
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "https://portal.example"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert routed == []
+
+
+def test_subject_lookups_need_no_worker(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs: list[Job] = []
+    original = ProcessEngine.run
+
+    async def recording(self: ProcessEngine, job: Job, timeout: float) -> Outcome:
+        jobs.append(job)
+        return await original(self, job, timeout)
+
+    monkeypatch.setattr(ProcessEngine, "run", recording)
+    lookup = client.get("/sparql", params={"query": LOOKUP})
+    assert lookup.status_code == 200
+    assert len(lookup.json()["results"]["bindings"]) == 3
+    assert jobs == []
+    other = client.get("/sparql", params={"query": SELECT_ALL})
+    assert other.status_code == 200
+    assert len(jobs) == 1
+
+
+def test_subject_lookups_are_answered_while_every_worker_is_busy(store_path: Path) -> None:
+    """Two heavy queries hold both workers (until the 3-s timeout); a lookup does not wait for them."""
+    app = create_app(Settings(store=store_path, max_concurrent_queries=2, query_timeout=3.0))
+    patterns = " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(12))
+    heavy = f"SELECT (COUNT(*) AS ?n) {{ {patterns} }}"
+    order: list[str] = []
+
+    async def main() -> None:
+        service: SparqlService = app.state.sparql
+        await anyio.to_thread.run_sync(service.engine.start)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+
+            async def ask(name: str, query: str) -> None:
+                response = await http.get("/sparql", params={"query": query})
+                order.append(f"{name} {response.status_code}")
+
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(ask, "heavy", heavy)
+                tasks.start_soon(ask, "heavy", heavy + " # 2")
+                await anyio.sleep(0.5)  # both are running in the workers now
+                await ask("lookup", LOOKUP)
+        service.engine.close()
+
+    anyio.run(main)
+    assert order[0] == "lookup 200"
+    assert order[1:] == ["heavy 503", "heavy 503"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(), st.sampled_from(["", "-._~!*'()", "/?:@"]))
+def test_the_query_parameter_is_read_as_parse_qsl_reads_it(text: str, safe: str) -> None:
+    raw = ("query=" + quote_plus(text, safe=safe)).encode()
+    assert _only_query(raw) == parse_qsl(raw.decode(), keep_blank_values=True)[0][1] == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"query=a%ZZ", "a%ZZ"),  # a malformed escape stays as it is, as parse_qsl leaves it
+        (b"query=%4", "%4"),
+        (b"query=a+b%3Dc", "a b=c"),
+        (b"query=%0D%0A%20+", "\r\n  "),
+    ],
+)
+def test_odd_query_parameters(raw: bytes, expected: str) -> None:
+    assert _only_query(raw) == expected

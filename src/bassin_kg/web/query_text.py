@@ -7,6 +7,7 @@ comments (keeping every offset) so plain regular expressions can then be used sa
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,8 +50,12 @@ class QueryTextError(ValueError):
     """The text breaks one of this endpoint's rules (not a syntax error: the engine reports those)."""
 
 
+@functools.lru_cache(maxsize=16)
 def mask(text: str) -> str:
-    """``text`` with string contents and comments blanked out; IRIs and offsets are kept."""
+    """``text`` with string contents and comments blanked out; IRIs and offsets are kept.
+
+    Memoised: the checks of one request (nesting, SERVICE, FROM) each mask the same text.
+    """
 
     def blank(match: re.Match[str]) -> str:
         lexeme = match.group(0)
@@ -113,8 +118,11 @@ MAX_NESTING = 200
 
 def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
     """Refuse a query or update nested more than ``limit`` levels deep (brackets outside strings)."""
+    masked = mask(text)
+    if sum(masked.count(bracket) for bracket in "{([") <= limit:
+        return  # fewer opening brackets than the limit: no need to follow the depth
     depth = deepest = 0
-    for char in mask(text):
+    for char in masked:
         if char in "{([":
             depth += 1
             if depth > deepest:

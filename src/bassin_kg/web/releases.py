@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +38,16 @@ class _Pool:
 class ReleaseEngine:
     """Read-only engine over a store path that may be a link: one worker pool per resolved release."""
 
-    def __init__(self, path: Path, *, size: int, prefixes: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, path: Path, *, size: int, prefixes: dict[str, str] | None = None, memory_max_quads: int = 0
+    ) -> None:
         self.path = path
         self.size = size
         self.prefixes = prefixes
+        self.memory_max_quads = memory_max_quads
         self.writable = False
+        #: the links on the way to the store (``build/current``), their targets and where they led
+        self._resolved: tuple[tuple[str, ...], tuple[str, ...], Path] | None = None
         #: the release the server started on (its ETag is the service's ``release``)
         self.initial = self.resolve()
         self._latest = self.initial
@@ -52,7 +57,31 @@ class ReleaseEngine:
         self._closed = False
 
     def resolve(self) -> Path:
-        return Path(os.path.realpath(self.path))
+        """Where the store path leads now.
+
+        Called for every request: rather than ``realpath`` (one ``lstat`` per component), read the
+        links found on the way last time (one ``readlink`` each, usually just ``build/current``) and
+        resolve again only when one of them changed.
+        """
+        known = self._resolved
+        if known is not None:
+            links, targets, path = known
+            try:
+                if tuple(os.readlink(link) for link in links) == targets:
+                    return path
+            except OSError:
+                pass  # a link was removed or replaced: resolve from scratch
+        self._resolved = None
+        try:
+            links = _links_on_the_way(Path(os.path.abspath(self.path)))
+            before = tuple(os.readlink(link) for link in links)
+            path = Path(os.path.realpath(self.path))
+            # remembered only if no link changed meanwhile (else the next request resolves again)
+            if tuple(os.readlink(link) for link in links) == before:
+                self._resolved = (links, before, path)
+        except OSError:
+            path = Path(os.path.realpath(self.path))
+        return path
 
     # which release ---------------------------------------------------------------------------------
     def pin(self) -> Path:
@@ -80,7 +109,7 @@ class ReleaseEngine:
     def release_now(self) -> str | None:
         """The id of the pinned release, or None while it is still the one the server started on."""
         path = self.pinned()
-        if path == self.initial:
+        if path is self.initial or path == self.initial:
             return None
         release = self._releases.get(path)
         if release is None:
@@ -98,7 +127,15 @@ class ReleaseEngine:
         # called with the lock held
         pool = self._pools.get(path)
         if pool is None:
-            pool = _Pool(ProcessEngine(path, writable=False, size=self.size, prefixes=self.prefixes))
+            pool = _Pool(
+                ProcessEngine(
+                    path,
+                    writable=False,
+                    size=self.size,
+                    prefixes=self.prefixes,
+                    memory_max_quads=self.memory_max_quads,
+                )
+            )
             self._pools[path] = pool
         return pool
 
@@ -128,6 +165,15 @@ class ReleaseEngine:
             if retire:
                 threading.Thread(target=pool.engine.close, daemon=True).start()
 
+    def run_now(self, job: Job) -> Outcome | None:
+        path = self.pinned()
+        with self._lock:
+            if self._closed:
+                return None
+            pool = self._pool(path)
+        # no ``users`` count: the job runs to its end before any other request can retire the pool
+        return pool.engine.run_now(job)
+
     def start(self) -> None:
         with self._lock:
             pool = self._pool(self.pin())
@@ -154,6 +200,24 @@ class ReleaseEngine:
             return {path: pool.users for path, pool in self._pools.items()}
 
 
+def _links_on_the_way(path: Path) -> tuple[str, ...]:
+    """The symbolic links among ``path`` and its parents (resolving each one's target in turn)."""
+    links: list[str] = []
+    seen: set[str] = set()
+    pending = [path]
+    while pending:
+        current = pending.pop()
+        for candidate in (current, *current.parents):
+            text = str(candidate)
+            if text in seen or not candidate.is_symlink():
+                continue
+            seen.add(text)
+            links.append(text)
+            # the target may itself go through links (relative targets are read from the link's folder)
+            pending.append(Path(os.path.abspath(candidate.parent / os.readlink(candidate))))
+    return tuple(links)
+
+
 class PinRelease:
     """ASGI middleware: resolve ``build/current`` once per request, so all its queries read one release."""
 
@@ -165,8 +229,17 @@ class PinRelease:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = _PINNED.set((id(self.engine), self.engine.pin()))
+        token = pin_request(self.engine)
         try:
             await self.app(scope, receive, send)
         finally:
             _PINNED.reset(token)
+
+
+def pin_request(engine: ReleaseEngine) -> Token[tuple[int, Path] | None]:
+    """Pin the current release of ``engine`` for this request; ``_PINNED.reset(token)`` when done."""
+    return _PINNED.set((id(engine), engine.pin()))
+
+
+def unpin(token: Token[tuple[int, Path] | None]) -> None:
+    _PINNED.reset(token)

@@ -7,7 +7,6 @@ no policy of its own (FastAPI's ``/docs`` and ``/redoc``, error pages of other l
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY
@@ -23,6 +22,8 @@ API_DOCS_POLICY = (
 )
 API_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+#: the same as raw (name, value) pairs, for code that writes its own headers (web/fastpath.py)
+ALWAYS_RAW = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in ALWAYS.items())
 
 
 class SecurityHeaders:
@@ -39,14 +40,22 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS.items():
-                    if name not in headers:
-                        headers[name] = value
-                html = headers.get("content-type", "").startswith("text/html")
-                if html and "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = API_DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
-                    headers.setdefault("X-Frame-Options", "DENY")
+                # raw (name, value) pairs rather than MutableHeaders: this runs for every answer
+                headers = list(message.get("headers", ()))
+                present: set[bytes] = set()
+                html = False
+                for name, value in headers:
+                    lowered = name.lower()
+                    present.add(lowered)
+                    if lowered == b"content-type":
+                        html = value.startswith(b"text/html")
+                headers += [(name, value) for name, value in ALWAYS_RAW if name not in present]
+                if html and b"content-security-policy" not in present:
+                    policy = API_DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
+                    headers.append((b"content-security-policy", policy.encode("latin-1")))
+                    if b"x-frame-options" not in present:
+                        headers.append((b"x-frame-options", b"DENY"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -39,6 +39,7 @@ from bassin_kg.web.engine import (
     UpdateJob,
 )
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
+from bassin_kg.web.query_shape import is_subject_lookup
 from bassin_kg.web.query_text import (
     QueryTextError,
     add_using,
@@ -308,6 +309,10 @@ class SparqlService:
         anyone (``public``) may hold every worker but one, so the pages and named queries — queries
         this service wrote itself — are still answered while heavy ad-hoc queries run.
         """
+        # bounded jobs (a subject lookup) are answered at once: no worker, no queue, no timeout needed
+        outcome = self.engine.run_now(job)
+        if outcome is not None:
+            return outcome
         limit = self.settings.max_concurrent_queries + max(0, self.settings.max_queued_queries)
         with self._lock:
             if self._in_flight >= limit:
@@ -335,21 +340,28 @@ class SparqlService:
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
         public: bool = False,
+        etag: str | None = None,
     ) -> tuple[CachedResponse, bool]:
         """Serialised answer of ``query`` and whether it came from the cache (ProtocolError on failure).
 
         ``public``: an ad-hoc query from a client, not one of the service's own (see :meth:`run`).
+        ``etag``: :attr:`etag`, when the caller already has it for this request.
         """
-        key = self.cache_key(query, solutions, graph, default_graphs, named_graphs)
+        key = self.cache_key(query, solutions, graph, default_graphs, named_graphs, etag=etag)
         cached = self.cache.get(key)
         if cached is not None:
             return cached, True  # only answers that passed the checks below were ever cached
-        try:
-            check_nesting(query)  # before the engine: Oxigraph's parser overflows its stack on deep nesting
-            check_services(query, self.settings.service_allowlist)
-        except QueryTextError as exc:
-            raise ProtocolError(400, str(exc)) from None
-        union = default_graphs is None and named_graphs is None and not has_from_clause(query)
+        bounded = is_subject_lookup(query)
+        if bounded:
+            # one triple pattern about one subject: no nesting, no SERVICE, no FROM to look for
+            union = default_graphs is None and named_graphs is None
+        else:
+            try:
+                check_nesting(query)  # before the engine: Oxigraph's parser overflows on deep nesting
+                check_services(query, self.settings.service_allowlist)
+            except QueryTextError as exc:
+                raise ProtocolError(400, str(exc)) from None
+            union = default_graphs is None and named_graphs is None and not has_from_clause(query)
         job = QueryJob(
             query,
             solutions.name if solutions else None,
@@ -357,6 +369,7 @@ class SparqlService:
             default_graphs,
             named_graphs,
             union,
+            bounded=bounded,
         )
         try:
             outcome = await self.run(job, public=public)
@@ -374,9 +387,11 @@ class SparqlService:
         graph: Format | None,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
+        *,
+        etag: str | None = None,
     ) -> Hashable:
         return (
-            self.etag,
+            self.etag if etag is None else etag,
             "query",
             query,
             default_graphs,
@@ -385,22 +400,26 @@ class SparqlService:
             graph.name if graph else None,
         )
 
-    def cached_get(self, query_string: bytes, accept: bytes) -> CachedResponse | None:
+    def cached_get(
+        self, query_string: bytes, accept: bytes, etag: str | None = None
+    ) -> CachedResponse | None:
         """The cached answer of a GET already answered with this query string and Accept, if any.
 
         This is the shortcut of :class:`bassin_kg.web.fastpath.SparqlFastPath`: a repeated request is
         answered before routing, parsing or negotiating anything. Only successful answers are recorded
         (by :meth:`_query`), and the key holds the ETag, so a new release or an update never reaches them.
         """
-        key = self._raw_keys.get((self.etag, query_string, accept))
+        key = self._raw_keys.get((self.etag if etag is None else etag, query_string, accept))
         return None if key is None else self.cache.get(key)
 
     def _remember_get(self, request: Request, key: Hashable) -> None:
         self.remember_get(request.scope.get("query_string", b""), _first_header(request, b"accept"), key)
 
-    def remember_get(self, query_string: bytes, accept: bytes, key: Hashable) -> None:
+    def remember_get(
+        self, query_string: bytes, accept: bytes, key: Hashable, etag: str | None = None
+    ) -> None:
         """Record that this raw GET (query string, first Accept header) was answered from ``key``."""
-        raw = (self.etag, query_string, accept)
+        raw = (self.etag if etag is None else etag, query_string, accept)
         self._raw_keys[raw] = key
         self._raw_keys.move_to_end(raw)
         while len(self._raw_keys) > 2 * max(1, self.settings.cache_entries):
