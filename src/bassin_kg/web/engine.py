@@ -441,7 +441,11 @@ def _complete_frame(buffer: bytearray) -> bytes | None:
 
 @dataclass
 class ProcessEngine:
-    """Up to ``size`` worker processes over the on-disk store at ``path``."""
+    """Up to ``size`` worker processes over the store at ``path`` (or over in-memory copies of it).
+
+    With ``memory_max_quads`` > 0 a read-only engine writes one N-Quads snapshot of a store that small,
+    each worker loads it, and so does this process, for :meth:`run_now` (see the module's doc).
+    """
 
     path: Path
     writable: bool

@@ -82,9 +82,12 @@ class ServiceCall:
 def service_calls(text: str) -> list[ServiceCall]:
     """Every SERVICE clause of ``text``, with its target resolved when it is an IRI or prefixed name."""
     masked = mask(text)
+    matches = list(_SERVICE.finditer(masked))
+    if not matches:
+        return []  # the common case: no need to read the prefixes
     prefixes = {m.group("name"): m.group("iri")[1:-1] for m in _PREFIX.finditer(masked)}
     calls: list[ServiceCall] = []
-    for match in _SERVICE.finditer(masked):
+    for match in matches:
         target = match.group("target") or ""
         iri: str | None = None
         if target.startswith("<"):
