@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run build test lint typecheck check-extract browser clean
+.PHONY: setup vendor run build test lint typecheck check-extract browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# the query page's editor, YASGUI (package.json; exact tree in package-lock.json), served from node_modules:
+# `npm ci` when it is missing or the lockfile changed (the stamp is inside node_modules: gone with it)
+VENDOR_STAMP := node_modules/.bassin-kg-vendor
+
+$(VENDOR_STAMP): package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the query page's editor (YASGUI): install Node.js and npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $(VENDOR_STAMP)
+
+vendor: $(VENDOR_STAMP)
+
+setup: $(STAMP) vendor
 
 # build, then publish (dumps, VoID, DCAT catalogue) so the server has /.well-known/void and /catalog
 build: setup

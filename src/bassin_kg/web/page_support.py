@@ -1,7 +1,8 @@
 """What every HTML page module shares: templates, security headers, ETags, request parameters.
 
-HTML pages carry a strict Content-Security-Policy: no script at all, styles from ``/static`` only;
-the charts are inline SVG without style attributes.
+HTML pages carry a strict Content-Security-Policy: same-origin scripts only (just the query page's
+editor has any, :mod:`bassin_kg.web.vendor`), styles from ``/static`` only; the charts are inline SVG
+without style attributes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ HTML = Format("html", "text/html", "graph", ("application/xhtml+xml",))
 JSON = Format("json", "application/json", "solutions")
 ALL_FORMATS: tuple[Format, ...] = (*SOLUTION_FORMATS, *GRAPH_FORMATS, HTML)
 
-#: no script at all; inline SVG is markup, not script, so the charts need nothing more
+#: same-origin scripts only, no inline script or style, no other origin (the query page's YASGUI too)
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"

@@ -7,8 +7,9 @@ needs from ``app.state`` (``settings``, ``sparql``); the query page and the name
 Every IRI under the configured base answers on this server whatever its host: the request path
 ``/id/territoire/ze2010/3123`` is the IRI ``<base>id/territoire/ze2010/3123``. Browsers get HTML, programs
 Turtle, JSON-LD, N-Triples or RDF/XML (by ``Accept``, by a ``.ttl``/``.jsonld``/``.nt``/``.rdf`` suffix or
-by ``format=``). HTML pages carry a strict Content-Security-Policy: no script at all, styles from
-``/static`` only; the charts are inline SVG without style attributes.
+by ``format=``). HTML pages carry a strict Content-Security-Policy: same-origin scripts only (just the
+query page's editor has any, :mod:`bassin_kg.web.vendor`), styles from ``/static`` only; the charts are
+inline SVG without style attributes.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from bassin_kg.namespaces import BM, Iris
 from bassin_kg.queries import NamedQuery
-from bassin_kg.web import charts, describe, negotiation, query_pages
+from bassin_kg.web import charts, describe, negotiation, query_pages, vendor
 from bassin_kg.web.describe import Labels
 from bassin_kg.web.negotiation import Format
 from bassin_kg.web.page_support import (
@@ -346,4 +347,5 @@ def install(app: FastAPI) -> None:
     app.add_api_route("/def", ontology, methods=get, include_in_schema=False)
     app.add_api_route("/def.{ext}", ontology_file, methods=get, include_in_schema=False)
     query_pages.install(app)
+    vendor.install(app)  # /static/vendor/yasgui/…: before the /static mount, which would answer first
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

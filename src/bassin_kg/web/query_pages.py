@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from bassin_kg.namespaces import Iris
 from bassin_kg.queries import KINDS, NamedQuery, ParameterError, bind, load_queries
 from bassin_kg.settings import Settings
-from bassin_kg.web import negotiation
+from bassin_kg.web import negotiation, vendor
 from bassin_kg.web.describe import Labels, Shown
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS
 from bassin_kg.web.page_support import (
@@ -170,10 +170,15 @@ async def query_page(request: Request) -> Response:
             downloads = _downloads(root_of(request) + "/sparql", [("query", text)], result.kind)
         except ProtocolError as exc:
             error, status = exc.message, exc.status
+    # with the YASGUI bundle installed, the page also carries each named query's text for the editor
+    editor = vendor.editor_assets(settings, root_of(request))
+    named_texts = {q.name: _example_text(q, iris) for q in queries.values()} if editor else {}
     return page(
         request,
         "query.html",
         status=status,
+        editor=editor,
+        named_texts=named_texts,
         title="Interroger le graphe (SPARQL)",
         query_text=text if text is not None else DEFAULT_QUERY,
         queries=sorted(queries.values(), key=lambda q: q.title),
