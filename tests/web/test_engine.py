@@ -261,3 +261,23 @@ def test_without_a_copy_nothing_runs_in_process(store_path: Path) -> None:
         assert engine.run_now(QueryJob(LOOKUP, "json", None, bounded=True)) is None
     finally:
         engine.close()
+
+
+def test_without_a_temporary_folder_the_workers_read_the_store(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: object, **kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=100)
+    try:
+        engine.start()
+        assert engine._snapshot is None
+        assert engine._local is None
+        (worker,) = engine._workers.values()
+        assert _files_open_under(worker.process.pid, store_path)  # the store on disk, as before
+        (answer,) = _answers(engine, [LOOKUP])
+        assert answer["results"]["bindings"]  # type: ignore[index]
+    finally:
+        engine.close()

@@ -495,11 +495,14 @@ class ProcessEngine:
         try:
             if len(store) > self.memory_max_quads:
                 return None
-            # an unnamed file: the open descriptor keeps it alive for this engine and its workers
-            snapshot = tempfile.TemporaryFile(prefix="bassin-kg-snapshot-")  # noqa: SIM115 (kept open)
+            try:
+                # an unnamed file: the open descriptor keeps it alive for this engine and its workers
+                snapshot = tempfile.TemporaryFile(prefix="bassin-kg-snapshot-")  # noqa: SIM115 (kept open)
+            except OSError as exc:  # no writable temporary folder: the workers read the store on disk
+                raise StoreError(f"cannot create the in-memory snapshot of {self.path} ({exc})") from None
             try:
                 store.dump(output=f"/proc/self/fd/{snapshot.fileno()}", format=ox.RdfFormat.N_QUADS)
-            except OSError as exc:
+            except OSError as exc:  # a full temporary folder, say
                 snapshot.close()
                 raise StoreError(f"cannot write the in-memory snapshot of {self.path} ({exc})") from None
             return snapshot
