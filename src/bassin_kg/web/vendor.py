@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from bassin_kg.settings import Settings
+from bassin_kg.web.sparql import etag_matches
 
 #: where npm puts the package's prebuilt files, relative to the project root
 YASGUI_BUILD = Path("node_modules") / "@zazuko" / "yasgui" / "build"
@@ -78,8 +79,7 @@ async def yasgui_file(request: Request) -> Response:
     headers = {"Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
     response = FileResponse(path, media_type=media_type, headers=headers, stat_result=path.stat())
     # a revalidating browser gets 304 instead of a megabyte (FileResponse alone always sends the file)
-    wanted = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if response.headers["etag"] in wanted or "*" in wanted:
+    if etag_matches(request.headers.get("if-none-match"), response.headers["etag"]):
         return Response(status_code=304, headers={**headers, "ETag": response.headers["etag"]})
     return response
 
