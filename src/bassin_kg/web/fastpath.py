@@ -91,11 +91,9 @@ class SparqlFastPath:
         if not query_string:
             await self.app(scope, receive, send)  # the service description
             return
-        # one ETag per request: the release pinned for it
-        etag = self.service.etag
-        cached = self.service.cached_get(query_string, accept, etag)
+        cached = self.service.cached_get(query_string, accept)
         if cached is not None:
-            await self._send(send, etag, cached.body, content_type(cached.content_type), b"hit")
+            await self._send(send, cached.body, content_type(cached.content_type), b"hit")
             return
         if len(query_string) > self.service.settings.max_request_bytes:
             await self.app(scope, receive, send)
@@ -106,7 +104,7 @@ class SparqlFastPath:
         except _FallbackError:
             await self.app(scope, receive, send)
             return
-        await self._answer(send, etag, query, choice, (query_string, accept))
+        await self._answer(send, query, choice, (query_string, accept))
 
     # POST ------------------------------------------------------------------------------------------
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -145,7 +143,7 @@ class SparqlFastPath:
         except _FallbackError:
             await self.app(scope, _replay(messages, receive), send)
             return
-        await self._answer(send, self.service.etag, query, choice, None)
+        await self._answer(send, query, choice, None)
 
     # shared ----------------------------------------------------------------------------------------
     def _choose(self, accept: bytes) -> _Choice:
@@ -166,28 +164,23 @@ class SparqlFastPath:
             self._choices[accept] = choice
         return choice
 
-    async def _answer(
-        self, send: Send, etag: str, query: str, choice: _Choice, raw: tuple[bytes, bytes] | None
-    ) -> None:
+    async def _answer(self, send: Send, query: str, choice: _Choice, raw: tuple[bytes, bytes] | None) -> None:
         service = self.service
         solutions, graph = choice
         try:
-            answer, hit = await service.run_query(
-                query, solutions=solutions, graph=graph, public=True, etag=etag
-            )
+            answer, hit = await service.run_query(query, solutions=solutions, graph=graph, public=True)
         except ProtocolError as exc:
             await self._send_error(send, exc)
             return
         if raw is not None:
-            key: Hashable = service.cache_key(query, solutions, graph, etag=etag)
-            service.remember_get(raw[0], raw[1], key, etag)
+            key: Hashable = service.cache_key(query, solutions, graph)
+            service.remember_get(raw[0], raw[1], key)
         cache = b"hit" if hit else b"miss"
-        await self._send(send, etag, answer.body, content_type(answer.content_type), cache)
+        await self._send(send, answer.body, content_type(answer.content_type), cache)
 
-    @staticmethod
-    async def _send(send: Send, etag: str, body: bytes, media: bytes, cache: bytes) -> None:
+    async def _send(self, send: Send, body: bytes, media: bytes, cache: bytes) -> None:
         headers = [
-            (b"etag", etag.encode()),
+            (b"etag", self.service.etag.encode()),
             (b"vary", b"Accept"),
             (b"x-cache", cache),
             (b"content-length", str(len(body)).encode()),

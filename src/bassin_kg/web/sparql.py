@@ -340,14 +340,12 @@ class SparqlService:
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
         public: bool = False,
-        etag: str | None = None,
     ) -> tuple[CachedResponse, bool]:
         """Serialised answer of ``query`` and whether it came from the cache (ProtocolError on failure).
 
         ``public``: an ad-hoc query from a client, not one of the service's own (see :meth:`run`).
-        ``etag``: :attr:`etag`, when the caller already has it for this request.
         """
-        key = self.cache_key(query, solutions, graph, default_graphs, named_graphs, etag=etag)
+        key = self.cache_key(query, solutions, graph, default_graphs, named_graphs)
         cached = self.cache.get(key)
         if cached is not None:
             return cached, True  # only answers that passed the checks below were ever cached
@@ -387,11 +385,9 @@ class SparqlService:
         graph: Format | None,
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
-        *,
-        etag: str | None = None,
     ) -> Hashable:
         return (
-            self.etag if etag is None else etag,
+            self.etag,
             "query",
             query,
             default_graphs,
@@ -400,26 +396,22 @@ class SparqlService:
             graph.name if graph else None,
         )
 
-    def cached_get(
-        self, query_string: bytes, accept: bytes, etag: str | None = None
-    ) -> CachedResponse | None:
+    def cached_get(self, query_string: bytes, accept: bytes) -> CachedResponse | None:
         """The cached answer of a GET already answered with this query string and Accept, if any.
 
         This is the shortcut of :class:`bassin_kg.web.fastpath.SparqlFastPath`: a repeated request is
         answered before routing, parsing or negotiating anything. Only successful answers are recorded
         (by :meth:`_query`), and the key holds the ETag, so a new release or an update never reaches them.
         """
-        key = self._raw_keys.get((self.etag if etag is None else etag, query_string, accept))
+        key = self._raw_keys.get((self.etag, query_string, accept))
         return None if key is None else self.cache.get(key)
 
     def _remember_get(self, request: Request, key: Hashable) -> None:
         self.remember_get(request.scope.get("query_string", b""), _first_header(request, b"accept"), key)
 
-    def remember_get(
-        self, query_string: bytes, accept: bytes, key: Hashable, etag: str | None = None
-    ) -> None:
+    def remember_get(self, query_string: bytes, accept: bytes, key: Hashable) -> None:
         """Record that this raw GET (query string, first Accept header) was answered from ``key``."""
-        raw = (self.etag if etag is None else etag, query_string, accept)
+        raw = (self.etag, query_string, accept)
         self._raw_keys[raw] = key
         self._raw_keys.move_to_end(raw)
         while len(self._raw_keys) > 2 * max(1, self.settings.cache_entries):
