@@ -16,11 +16,13 @@ from bassin_kg.errors import StoreError
 from bassin_kg.web.engine import (
     GraphWriteJob,
     InProcessEngine,
+    Job,
     JobError,
     JobTimeoutError,
     ProcessEngine,
     QueryJob,
     StatsJob,
+    _Worker,
     execute,
     open_store,
 )
@@ -281,3 +283,27 @@ def test_without_a_temporary_folder_the_workers_read_the_store(
         assert answer["results"]["bindings"]  # type: ignore[index]
     finally:
         engine.close()
+
+
+def test_the_worker_that_answered_last_takes_the_next_job(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Last in, first out: one client's queries keep going to one worker, whose copy is in the caches."""
+    used: list[int] = []
+    original = _Worker.exchange
+
+    async def recording(self: _Worker, job: Job, timeout: float) -> object:
+        used.append(self.process.pid)
+        return await original(self, job, timeout)
+
+    monkeypatch.setattr(_Worker, "exchange", recording)
+    engine = ProcessEngine(store_path, writable=False, size=3, memory_max_quads=100)
+    try:
+        engine.start()
+        assert len(engine._workers) == 3
+        for _ in range(4):
+            anyio.run(engine.run, QueryJob("SELECT * { ?s ?p ?o }", "json", None), 10.0)
+    finally:
+        engine.close()
+    assert len(used) == 4
+    assert len(set(used)) == 1, used
