@@ -70,6 +70,8 @@ class TestRealServer:
         assert response.status_code == 200
         assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert response.headers["vary"] == "Accept"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "server" not in response.headers  # uvicorn's own "server: uvicorn" is turned off
         again = httpx.get(
             server.endpoint,
             params={"query": "ASK {}"},
