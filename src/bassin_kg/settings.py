@@ -44,6 +44,11 @@ class Settings:
     max_concurrent_queries: int = 4
     #: queries that may wait for a busy worker (at most ``query_timeout`` s) before 503 + Retry-After
     max_queued_queries: int = 32
+    #: queries that start evaluating at once (0: one per CPU this process may use); a query running
+    #: longer than ``query_turn`` s lets the next one start, so short queries never wait long
+    query_cpus: int = 0
+    #: seconds a query keeps its turn before the next waiting query may start beside it
+    query_turn: float = 0.05
     #: one log line per request (off when a reverse proxy in front already logs them)
     access_log: bool = True
     #: query processes copy the store into memory (2.7–4× faster reads) when it holds at most this many
