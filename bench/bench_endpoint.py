@@ -10,7 +10,8 @@ and prints requests/s and latency percentiles, then the ratios against the targe
     .venv/bin/python bench/bench_endpoint.py                      # 10 s per cell, 4 and 16 clients
     .venv/bin/python bench/bench_endpoint.py --smoke              # a few requests: does it all run?
 
-Peers: Oxigraph server is the ``oxigraph`` CLI of the project venv (Python package ``oxigraph``); it
+Peers: a no-op server (bench/noop_server.py) calibrates: what the client and loopback allow at all.
+Oxigraph server is the ``oxigraph`` CLI of the project venv (Python package ``oxigraph``); it
 loads the N-Quads dump into a temporary store and serves it read-only with ``--union-default-graph``.
 rdflib-endpoint lives in its own venv (see bench/README.md); without it that peer is skipped.
 """
@@ -98,7 +99,7 @@ WHERE {{
     ),
 )
 MODES = ("cold", "cached")
-OURS, OXIGRAPH, RDFLIB_ENDPOINT = "ours", "oxigraph", "rdflib-endpoint"
+OURS, OXIGRAPH, RDFLIB_ENDPOINT, NOOP = "ours", "oxigraph", "rdflib-endpoint", "no-op"
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,16 @@ def rdflib_endpoint(venv: Path, dump: Path, logs: Path) -> Peer | None:
         return Server(RDFLIB_ENDPOINT, command, port, "/?query=ASK%7B%7D", logs / "rdflib-endpoint.log")
 
     return Peer(RDFLIB_ENDPOINT, "/", start)
+
+
+def noop(logs: Path) -> Peer:
+    """The calibration peer: a server that answers without reading the query (bench/noop_server.py)."""
+    script = Path(__file__).resolve().parent / "noop_server.py"
+
+    def start(port: int) -> Server:
+        return Server(NOOP, [sys.executable, str(script), str(port)], port, "/", logs / "no-op.log")
+
+    return Peer(NOOP, "/", start)
 
 
 # measuring --------------------------------------------------------------------------------------
@@ -307,10 +318,16 @@ def report(cells: list[Cell], concurrency: list[int]) -> list[str]:
                 )
                 if mine is not None and theirs is not None:
                     value = _div(mine.throughput(), theirs.throughput())
+                    floor = found.get((NOOP, query.name, mode, c))
+                    ceiling = (
+                        f"; a no-op server: {_div(floor.throughput(), theirs.throughput()):.2f}x"
+                        if floor is not None
+                        else ""
+                    )
                     ratio_line(
                         f"ours/rdflib-endpoint throughput {query.name} {mode} c={c}",
                         value,
-                        ">= 10",
+                        ">= 10" + ceiling,
                         value >= 10,
                     )
     for query in QUERIES:
@@ -358,7 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (default 10)")
     parser.add_argument("--concurrency", default="4,16", help="client counts, comma-separated (default 4,16)")
     parser.add_argument("--max-requests", type=int, default=50_000, help="request bound per measurement")
-    parser.add_argument("--peers", default=f"{OURS},{OXIGRAPH},{RDFLIB_ENDPOINT}", help="servers to measure")
+    parser.add_argument(
+        "--peers",
+        default=f"{OURS},{OXIGRAPH},{RDFLIB_ENDPOINT},{NOOP}",
+        help=f"servers to measure ({NOOP}: a server that does nothing, the client's ceiling)",
+    )
     parser.add_argument(
         "--rdflib-endpoint-venv",
         type=Path,
@@ -405,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
                 peer = rdflib_endpoint(args.rdflib_endpoint_venv, dump, logs)
                 if peer is not None:
                     peers.append(peer)
+            elif name == NOOP:
+                peers.append(noop(logs))
             else:
-                sys.exit(f"unknown peer {name!r}; choose among {OURS}, {OXIGRAPH}, {RDFLIB_ENDPOINT}")
+                sys.exit(f"unknown peer {name!r}; choose among {OURS}, {OXIGRAPH}, {RDFLIB_ENDPOINT}, {NOOP}")
         print(
             f"store {store} · dump {dump.name} · {args.duration:g} s per cell · clients {args.concurrency} · "
             f"at most {args.max_requests} requests per cell",

@@ -75,6 +75,8 @@ def test_bench_endpoint_smoke(release: Path, tmp_path: Path) -> None:
         assert f"RATIO ours/oxigraph cached throughput {query} c=2:" in out
     assert "RATIO ours/oxigraph p50 latency agg-sum cold c=2:" in out
     assert "NOT OK" not in out  # every request of the smoke run was answered 2xx
+    # the calibration peer ran beside them
+    assert any(line.split()[:2] == ["no-op", "lookup"] for line in out.splitlines())
 
 
 def test_load_test_smoke(release: Path) -> None:
