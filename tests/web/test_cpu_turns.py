@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
 
@@ -77,8 +78,6 @@ def test_a_query_longer_than_its_turn_lets_the_next_start() -> None:
 
 
 def test_without_a_limit_set_there_is_one_turn_per_usable_cpu() -> None:
-    import os
-
     engine = SleepingEngine(size=64)
     service = _service(engine, query_turn=5.0)
     _run_together(service, [0.05] * 8)

@@ -282,7 +282,7 @@ class SparqlService:
 
         More worker processes than CPUs keep short queries moving while long ones run, but evaluating
         more queries than there are CPUs only makes each slower (on 2 CPUs, four processes scanning
-        their in-memory copies at once do 366 aggregates/s where two do 624: bench/README.md). So a job
+        their in-memory copies at once do 290–550 aggregates/s, two do 615–624: bench/README.md). So a job
         also takes a CPU turn, and gives it up when it ends or after ``query_turn`` s, whichever comes
         first: short queries run at most one per CPU, a long one lets the next start beside it.
         """
