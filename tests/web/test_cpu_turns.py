@@ -98,3 +98,23 @@ def test_waiting_for_a_turn_counts_towards_the_queue_timeout() -> None:
 
     anyio.run(main)
     assert engine.most == 1
+
+
+def test_a_job_cancelled_while_waiting_gives_back_what_it_took() -> None:
+    engine = SleepingEngine()  # 4 workers: 3 for public jobs
+    service = _service(engine, query_cpus=1, query_turn=0.05)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(service.run, QueryJob("0.3", "json", None))
+            await anyio.sleep(0.01)
+            # holds a public slot and a worker, waits for the turn; then its client goes away
+            with anyio.move_on_after(0.02):
+                await service.run(QueryJob("0.01", "json", None), public=True)
+        engine.most = 0
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(lambda: service.run(QueryJob("0.3", "json", None), public=True))
+
+    anyio.run(main)
+    assert engine.most == 3  # a leaked public slot would leave room for 2

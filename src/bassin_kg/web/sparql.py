@@ -295,15 +295,20 @@ class SparqlService:
                 await gate.acquire()  # returns without suspending: the gate is not locked
                 held.append(gate)
         else:
+            waited = False
             try:
                 with anyio.fail_after(self.settings.query_timeout):
                     for gate in needed:
                         await gate.acquire()
                         held.append(gate)
+                waited = True
             except TimeoutError:
-                for gate in reversed(held):
-                    gate.release()
                 raise self._busy() from None
+            finally:
+                # timed out, or cancelled while waiting (the client went away): give back what was taken
+                if not waited:
+                    for gate in reversed(held):
+                        gate.release()
         cpu: asyncio.Semaphore | None = held.pop()
 
         def end_turn() -> None:
