@@ -69,6 +69,18 @@ class Settings:
     #: secret for `publish --to`: a bearer token, or the password of --user (BASSIN_KG_PUBLISH_TOKEN)
     publish_token: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.query_cpus < 0:
+            raise UsageError(
+                f"{ENV_PREFIX}QUERY_CPUS={self.query_cpus} is negative; give 0 (one per CPU this "
+                "process may use) or the number of queries that may start evaluating at once"
+            )
+        if self.query_turn <= 0:
+            raise UsageError(
+                f"{ENV_PREFIX}QUERY_TURN={self.query_turn} must be a positive number of seconds "
+                "(default 0.05)"
+            )
+
     # derived paths -----------------------------------------------------------------------------
     @property
     def data_dir(self) -> Path:

@@ -80,6 +80,12 @@ def test_settings_survive_the_environment() -> None:
     assert Settings.from_env(settings_to_env(Settings(root=Path.cwd()))) == Settings(root=Path.cwd())
 
 
+@pytest.mark.parametrize(("name", "value"), [("BASSIN_KG_QUERY_CPUS", "-1"), ("BASSIN_KG_QUERY_TURN", "0")])
+def test_bad_cpu_turn_settings_are_usage_errors(name: str, value: str) -> None:
+    with pytest.raises(UsageError, match=f"{name}={value}"):
+        Settings.from_env({name: value})
+
+
 def test_app_from_env(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BASSIN_KG_STORE", str(store_path))
     monkeypatch.setenv("BASSIN_KG_QUERY_TIMEOUT", "3")
