@@ -329,3 +329,24 @@ def test_a_started_worker_has_that_environment(store_path: Path) -> None:
         assert b"glibc.malloc.hugetlb=1" in tunables
     finally:
         engine.close()
+
+
+def test_a_job_cancelled_while_it_runs_takes_its_worker_with_it(store_path: Path) -> None:
+    """Its reply would come later, as the answer to the next job: the worker is killed and replaced."""
+    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=100)
+    patterns = " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(12))
+    heavy = QueryJob(f"SELECT (COUNT(*) AS ?n) {{ {patterns} }}", "json", None)
+
+    async def cancelled() -> None:
+        with anyio.move_on_after(0.2):  # the client went away
+            await engine.run(heavy, 30.0)
+
+    try:
+        engine.start()
+        (first,) = engine._workers.values()
+        anyio.run(cancelled)
+        assert first.process.poll() is not None
+        (answer,) = _answers(engine, [LOOKUP])
+        assert answer["results"]["bindings"]  # type: ignore[index]
+    finally:
+        engine.close()

@@ -648,19 +648,20 @@ class ProcessEngine:
         except queue.Empty:
             # no idle worker: start one or wait for one, in a thread (both block)
             worker = await anyio.to_thread.run_sync(self._acquire, timeout)
+        replied = False
         try:
             reply = await worker.exchange(job, timeout)
+            replied = True
         except TimeoutError:
-            self._replace(worker)
             raise JobTimeoutError() from None
         except (EOFError, OSError):
-            # the worker died (out of memory, killed): replace it and report
-            self._replace(worker)
+            # the worker died (out of memory, killed)
             raise JobError("evaluation", "the query worker stopped unexpectedly; try again") from None
-        except BaseException:
-            # cancelled while the worker runs the job: its reply would be stale, so it goes
-            self._replace(worker)
-            raise
+        finally:
+            # no reply (timeout, dead worker, or cancelled while it runs the job, whose reply would be
+            # stale): the worker goes and another starts
+            if not replied:
+                self._replace(worker)
         self._idle.put(worker)
         assert isinstance(reply, tuple)
         status, payload = reply
