@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contact", metavar="URL", help="contact point: a web page or mailto: address")
     p.add_argument("--to", metavar="URL", help="push the named graphs to this Graph Store endpoint instead")
     p.add_argument("--query-url", metavar="URL", help="its SPARQL query endpoint (to verify the counts)")
-    p.add_argument("--update-url", metavar="URL", help="its SPARQL update endpoint (staging graph + MOVE)")
+    p.add_argument("--update-url", metavar="URL", help="its SPARQL update endpoint (staging graph, then one copy update)")
     p.add_argument("--no-staging", action="store_true", help="PUT straight into each graph (no staging)")
     p.add_argument("--user", help="user (password: BASSIN_KG_PUBLISH_TOKEN; without --user it is a bearer)")
     p.add_argument("--digest", action="store_true", help="HTTP Digest instead of Basic for --user (Virtuoso)")
