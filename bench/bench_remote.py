@@ -107,11 +107,11 @@ def oxigraph_figures(store: Path, dump: Path, runs: int, work: Path) -> dict[str
                 figures[label].append(timed(push_ok, store, remote))
         location = work / f"oxigraph-load-{run}"
         command = [str(oxigraph), "load", "--location", str(location), "--file", str(dump)]
-        figures["oxigraph load"].append(timed(run, command))
+        figures["oxigraph load"].append(timed(run_command, command))
     return figures
 
 
-def run(command: list[str]) -> None:
+def run_command(command: list[str]) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
