@@ -28,6 +28,8 @@ from serving import VIRTUOSO_DBA, Running, Virtuoso, bassin_kg_server, clean_env
 from serving import virtuoso_server as start_virtuoso
 
 JSON_RESULTS = "application/sparql-results+json"
+#: query timeout of the compared servers: the comparison is about rows, not speed (CI machines get loaded)
+SLOW = 120.0
 
 
 def local_counts(store_path: Path) -> dict[str, int]:
@@ -70,7 +72,7 @@ def oxigraph_pushed(built: Settings, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="module")
 def embedded(built: Settings) -> Iterator[TestClient]:
     """The same build served from the embedded store: the reference every engine is compared with."""
-    with TestClient(create_app(built)) as client:
+    with TestClient(create_app(built.replace(query_timeout=SLOW))) as client:
         yield client
 
 
@@ -180,7 +182,8 @@ def test_served_from_the_engine_like_from_the_embedded_store(
         endpoint = request.getfixturevalue("oxigraph_pushed").url + "/query"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
-        with TestClient(create_app(built.replace(sparql_endpoint=endpoint))) as fronting:
+        settings = built.replace(sparql_endpoint=endpoint, query_timeout=SLOW)
+        with TestClient(create_app(settings)) as fronting:
             compared = 0
             for query in load_queries(built.root / "queries").values():
                 if "SERVICE" in query.text:

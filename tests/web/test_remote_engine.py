@@ -10,7 +10,7 @@ import pytest
 from bassin_kg.errors import StoreError, UsageError
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
-from bassin_kg.web.engine import QueryJob
+from bassin_kg.web.engine import JobError, QueryJob
 from bassin_kg.web.remote_engine import RemoteEngine, canonical_booleans, release_graphs
 from serving import free_port
 
@@ -74,3 +74,18 @@ def test_an_unreachable_endpoint_without_a_release_fails_at_start(tmp_path: Path
     endpoint = f"http://127.0.0.1:{free_port()}/sparql"
     with pytest.raises(StoreError, match="cannot list the graphs"):
         create_app(Settings(root=tmp_path, sparql_endpoint=endpoint))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INSERT DATA { <http://e/s> <http://e/p> <http://e/o> }",  # Virtuoso runs updates given as query
+        "DEFINE input:inference 'x' SELECT * WHERE { ?s ?p ?o }",  # a Virtuoso extension
+    ],
+)
+def test_only_standard_queries_are_forwarded(text: str) -> None:
+    # nothing listens there: reaching the endpoint would be an evaluation error, not a syntax error
+    engine = RemoteEngine(f"http://127.0.0.1:{free_port()}/sparql", ("http://g/a",), 1)
+    with pytest.raises(JobError) as caught:
+        engine._run_sync(QueryJob(text, "json", None), 5)
+    assert caught.value.kind == "syntax"

@@ -166,6 +166,7 @@ class RemoteEngine:
         return answer
 
     def _query(self, job: QueryJob, timeout: float) -> Outcome:
+        check_syntax(job.query, job.base_iri)
         answer = self._post(job.query, self._dataset(job), timeout)
         media_type = _media_type(answer)
         rdf_format = ox.RdfFormat.from_media_type(media_type) if media_type else None
@@ -241,6 +242,22 @@ class RemoteEngine:
 
 def _text(answer: httpx.Response) -> str:
     return answer.text[:500].strip() or answer.reason_phrase
+
+
+def check_syntax(query: str, base_iri: str | None) -> None:
+    """Refuse what is not one standard SPARQL 1.1 query before it reaches the remote endpoint.
+
+    Virtuoso's ``/sparql`` also runs updates and its own extensions (``DEFINE``…) given as ``query``: a
+    public proxy must forward queries only, and the same ones the embedded store takes. pyoxigraph has no
+    parser on its own, so the query is prepared on an empty store; its solutions are never read.
+    """
+    try:
+        prepared = ox.Store().query(query, base_iri=base_iri)
+    except SyntaxError as exc:
+        raise JobError("syntax", str(exc)) from None
+    except (OSError, ValueError):
+        return  # it parsed; evaluating it on nothing failed, which says nothing about the remote
+    del prepared  # dropped on the thread that made it (see engine._execute_query)
 
 
 def canonical_booleans(body: bytes) -> bytes:
