@@ -217,9 +217,9 @@ def test_bassin_kg_serve_with_sparql_endpoint(
     built: Settings, virtuoso: Virtuoso, virtuoso_pushed: PushReport
 ) -> None:
     command = cli("--root", str(built.root), "--build-dir", str(built.build_root), "serve")
-    env = clean_env(BASSIN_KG_SPARQL_ENDPOINT=virtuoso.endpoint)
+    env = clean_env(BASSIN_KG_SPARQL_ENDPOINT=virtuoso.endpoint, BASSIN_KG_QUERY_TIMEOUT=str(SLOW))
     with bassin_kg_server(command, env=env) as server:
-        page = httpx.get(server.url + "/id/territoire/ze2010/3123", timeout=30)
+        page = httpx.get(server.url + "/id/territoire/ze2010/3123", timeout=SLOW)
         assert page.status_code == 200
         assert "Béthune" in page.text or "3123" in page.text
         graphs = httpx.get(
