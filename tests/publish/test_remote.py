@@ -134,6 +134,8 @@ def test_digest_credentials_cover_the_query_url_too(built: Settings, flaky_store
     report = push(built.store_path, Remote(flaky_store.url, query_url, user="alice", token="pw", digest=True))
     assert report.ok, report.summary()
     assert flaky_store.graphs == _local_graphs(built.store_path)
+    # the challenge's nonce is reused: only the very first request goes out unsigned (and is refused)
+    assert flaky_store.authorizations.count("") == 1
 
 
 def test_a_401_sent_while_the_body_is_still_going_is_read_and_reported(
