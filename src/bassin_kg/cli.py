@@ -25,7 +25,7 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings, progress: Progres
 
 
 def _cmd_build(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.build import build
+    from bassin_kg.release.build import build
 
     result = build(settings, progress=progress, all_france=args.all_france)
     print(result.summary())
@@ -57,7 +57,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings, progress: Progress)
 
 
 def _cmd_ingest_bmo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.ingest.load import ingest_bmo
+    from bassin_kg.release.replace import ingest_bmo
 
     result = ingest_bmo(settings, args.file, bassins=args.bassin, progress=progress)
     print(result.summary())
@@ -65,7 +65,7 @@ def _cmd_ingest_bmo(args: argparse.Namespace, settings: Settings, progress: Prog
 
 
 def _cmd_ingest_acoss(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.ingest.acoss import ingest_acoss
+    from bassin_kg.sources.acoss import ingest_acoss
 
     result = ingest_acoss(settings, args.file, progress=progress)
     print(result.summary())
@@ -73,7 +73,7 @@ def _cmd_ingest_acoss(args: argparse.Namespace, settings: Settings, progress: Pr
 
 
 def _cmd_link_insee(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.link.insee import run_link_insee
+    from bassin_kg.sources.insee_links import run_link_insee
 
     result = run_link_insee(settings, progress=progress)
     print(result.summary())

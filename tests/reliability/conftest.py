@@ -19,14 +19,14 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import RDF, SKOS
 
-import bassin_kg.build as build_module
-from bassin_kg.build import BuildResult, build
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert import deck as deck_converter
-from bassin_kg.convert.common import read_table
+import bassin_kg.release.build as build_module
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
+from bassin_kg.release.build import BuildResult, build
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import read_table
 from serving import BassinKgServer, bassin_kg_server
 
 REPO = Path(__file__).resolve().parents[2]

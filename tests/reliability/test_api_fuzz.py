@@ -14,9 +14,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-import bassin_kg.build as build_module
-from bassin_kg.convert import deck as deck_converter
+import bassin_kg.release.build as build_module
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
 from bassin_kg.web.app import create_app
 
 from .conftest import fast_build, make_project, synthetic_fap2009

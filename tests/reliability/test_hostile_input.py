@@ -20,11 +20,11 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-import bassin_kg.build as build_module
-from bassin_kg.convert import deck as deck_converter
+import bassin_kg.release.build as build_module
 from bassin_kg.namespaces import Iris
 from bassin_kg.queries import load_queries
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
 from bassin_kg.web.app import create_app
 from serving import clean_env, cli
 

@@ -18,9 +18,9 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 
-from bassin_kg.ingest.acoss import ingest_acoss
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
+from bassin_kg.sources.acoss import ingest_acoss
 from bassin_kg.web.app import create_app
 from bassin_kg.web.cache import CachedResponse
 from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY

@@ -6,8 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bassin_kg.convert.common import csv_records
 from bassin_kg.errors import DataError
+from bassin_kg.sources.common import csv_records
 
 
 @dataclass(frozen=True)

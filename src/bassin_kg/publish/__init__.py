@@ -21,10 +21,10 @@ from typing import Any
 from bassin_kg.errors import ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.publish import dcat, dumps, void
+from bassin_kg.publish import dcat, void
 from bassin_kg.publish.dcat import CatalogOptions, ShaclOutcome
-from bassin_kg.publish.dumps import DumpFile
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release, published_release
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, dumps, link_dist, new_release, published_release
+from bassin_kg.release.dumps import DumpFile
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 

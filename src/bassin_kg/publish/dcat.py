@@ -26,8 +26,8 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, PREFIXES, QB, SDMX_DIM, Iris
-from bassin_kg.publish.dumps import DumpFile
 from bassin_kg.publish.void import dataset_iri, public_url
+from bassin_kg.release.dumps import DumpFile
 
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")

@@ -19,10 +19,10 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert.common import read_reference, relative_to_root
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, INTERVAL_YEAR, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import read_reference, relative_to_root
 
 DCAT = "http://www.w3.org/ns/dcat#"
 SECRET = "*"

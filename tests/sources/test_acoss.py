@@ -15,7 +15,13 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from bassin_kg.cli import main
 from bassin_kg.errors import DataError
-from bassin_kg.ingest.acoss import (
+from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_DIM, Iris
+from bassin_kg.progress import Progress
+from bassin_kg.queries import bind, load_query, run_query
+from bassin_kg.release import new_release_id
+from bassin_kg.release.replace import validate_data
+from bassin_kg.settings import Settings
+from bassin_kg.sources.acoss import (
     DATASET,
     GRAPH,
     ODBL,
@@ -25,12 +31,6 @@ from bassin_kg.ingest.acoss import (
     read_acoss,
     to_graph,
 )
-from bassin_kg.ingest.load import validate_data
-from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_DIM, Iris
-from bassin_kg.progress import Progress
-from bassin_kg.queries import bind, load_query, run_query
-from bassin_kg.release import new_release_id
-from bassin_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "acoss" / "effectifs-ze-synthetic.csv"

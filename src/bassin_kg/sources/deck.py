@@ -17,12 +17,12 @@ from datetime import date
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert.common import Row, SourceRecords, Table, decimal, en, fr, integer, read_table
 from bassin_kg.errors import DataError
 from bassin_kg.french import MONTHS
 from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, INTERVAL_YEAR, ORG, QB, SCHEMA, SDMX_DIM, Iris
 from bassin_kg.namespaces import slugify as _slugify
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import Row, SourceRecords, Table, decimal, en, fr, integer, read_table
 
 CURATED = "data/curated"
 DECK_FILE = "data/sources/deck/trajectoire-economique-bassin-minier-2019.txt"

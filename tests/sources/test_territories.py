@@ -9,10 +9,10 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SKOS, XSD
 
-from bassin_kg.convert import ConvertContext, GraphPart
-from bassin_kg.convert.territories import convert, share
 from bassin_kg.namespaces import BM, IGEO, Iris
 from bassin_kg.settings import Settings
+from bassin_kg.sources.base import ConvertContext, GraphPart
+from bassin_kg.sources.territories import convert, share
 
 IRIS = Iris()
 ROOT = Path(__file__).resolve().parents[2]

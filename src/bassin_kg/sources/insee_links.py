@@ -44,13 +44,13 @@ from SPARQLWrapper.SPARQLExceptions import (
 )
 
 from bassin_kg import __version__
-from bassin_kg.convert import new_graph
 from bassin_kg.errors import BassinKgError, DataError, UsageError
-from bassin_kg.ingest.load import check_and_publish
 from bassin_kg.namespaces import IGEO, VOID, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import published_release
+from bassin_kg.release.replace import check_and_publish
 from bassin_kg.settings import Settings
+from bassin_kg.sources.base import new_graph
 from bassin_kg.store import open_read_only
 
 GRAPH_NAME = "insee-links"

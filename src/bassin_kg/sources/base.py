@@ -54,12 +54,11 @@ Converter = Callable[[ConvertContext], list[GraphPart]]
 
 def converters() -> list[Converter]:
     """The converters a build runs, in order (imported lazily so the CLI starts fast)."""
-    from bassin_kg.convert import deck
+    from bassin_kg.sources import deck
 
     found: list[Converter] = [deck.convert]
     # issue 4: classifications, INSEE territories, and the committed BMO files (data/sources/bmo/)
-    from bassin_kg.convert import occupations, territories
-    from bassin_kg.ingest import bmo
+    from bassin_kg.sources import bmo, occupations, territories
 
     found += [occupations.convert, territories.convert, bmo.convert]
     return found

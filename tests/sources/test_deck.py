@@ -10,11 +10,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 
-from bassin_kg.convert import ConvertContext
-from bassin_kg.convert.deck import DECK_FILE, convert
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, IGEO, INTERVAL_YEAR, QB, SCHEMA, SDMX_DIM, Iris
 from bassin_kg.settings import Settings
+from bassin_kg.sources.base import ConvertContext
+from bassin_kg.sources.deck import DECK_FILE, convert
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "curated-min"
 BASE = "http://example.org/bm/"

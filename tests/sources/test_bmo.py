@@ -9,9 +9,11 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import PROV, RDF, XSD
 
-from bassin_kg.convert import ConvertContext
 from bassin_kg.errors import DataError
-from bassin_kg.ingest.bmo import (
+from bassin_kg.namespaces import BM, INTERVAL_YEAR, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
+from bassin_kg.settings import Settings
+from bassin_kg.sources.base import ConvertContext
+from bassin_kg.sources.bmo import (
     BmoFile,
     convert,
     convert_file,
@@ -20,8 +22,6 @@ from bassin_kg.ingest.bmo import (
     share_difficult,
     to_ntriples,
 )
-from bassin_kg.namespaces import BM, INTERVAL_YEAR, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
-from bassin_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 IRIS = Iris()

@@ -11,9 +11,9 @@ import pytest
 
 from bassin_kg import cli
 from bassin_kg.errors import DataError, UsageError, ValidationFailed
-from bassin_kg.ingest.load import ingest_bmo
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
+from bassin_kg.release.replace import ingest_bmo
 from bassin_kg.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

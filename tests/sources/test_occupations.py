@@ -9,11 +9,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, SKOS
 
-from bassin_kg.convert import ConvertContext, GraphPart
-from bassin_kg.convert.occupations import convert, fap2021_code_for, normalise_label
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, ESCO, XKOS, Iris
 from bassin_kg.settings import Settings
+from bassin_kg.sources.base import ConvertContext, GraphPart
+from bassin_kg.sources.occupations import convert, fap2021_code_for, normalise_label
 
 IRIS = Iris()
 

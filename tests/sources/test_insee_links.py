@@ -11,10 +11,11 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SKOS, XSD
-from tests.link.conftest import FX, FailingServer, fake_build, our_territories_graph
+from tests.sources.conftest import FX, FailingServer, fake_build, our_territories_graph
 
 from bassin_kg.cli import main
-from bassin_kg.link.insee import (
+from bassin_kg.namespaces import IGEO, VOID, Iris
+from bassin_kg.sources.insee_links import (
     GRAPH_NAME,
     KINDS,
     Candidate,
@@ -28,7 +29,6 @@ from bassin_kg.link.insee import (
     our_territories,
     with_insee_endpoint,
 )
-from bassin_kg.namespaces import IGEO, VOID, Iris
 
 ZE2020_3205 = URIRef(FX + "zoneDEmploi2020-a1441d98-3485-4649-91a3-ddacd1e76417")
 ZE2010_3123 = URIRef(FX + "zoneDEmploi2010-f3ae3ba1-beae-4318-856c-5aa70b07743d")
@@ -122,7 +122,7 @@ def test_links_graph_says_when_and_where_the_lookup_was_made(
 def test_lookups_are_batched(
     our_store: ox.Store, insee_endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bassin_kg.link.insee as insee
+    import bassin_kg.sources.insee_links as insee
 
     monkeypatch.setattr(insee, "BATCH", 2)
     sparql = client(insee_endpoint)
@@ -283,7 +283,7 @@ def test_link_insee_command_reads_endpoint_and_retries_from_the_environment(
     old = fake_build(build_dir, our_territories_graph(iris), iris)
     monkeypatch.setenv("BASSIN_KG_INSEE_ENDPOINT", server_500.url)
     monkeypatch.setenv("BASSIN_KG_INSEE_RETRIES", "1")
-    monkeypatch.setattr("bassin_kg.link.insee.time.sleep", no_sleep)
+    monkeypatch.setattr("bassin_kg.sources.insee_links.time.sleep", no_sleep)
     assert _link(build_dir) == 1
     assert "failed 2 time(s), last: HTTP 500" in capsys.readouterr().err
     assert len(server_500.requests) == 2

@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert.common import SourceRecords, csv_records, read_reference, relative_to_root
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import SourceRecords, csv_records, read_reference, relative_to_root
 
 if TYPE_CHECKING:
-    from bassin_kg.ingest.load import IngestResult
+    from bassin_kg.release.replace import IngestResult
 
 DATASET = "acoss-effectifs-ze"
 GRAPH = "acoss"
@@ -339,7 +339,7 @@ def convert_file(path: Path, ctx: ConvertContext) -> tuple[GraphPart, AcossFile]
 
 def ingest_acoss(settings: Settings, path: Path, *, progress: Progress) -> IngestResult:
     """Read, check, convert, validate and publish an export as graph ``acoss`` of the current build."""
-    from bassin_kg.ingest.load import IngestResult, check_and_publish
+    from bassin_kg.release.replace import IngestResult, check_and_publish
 
     iris = Iris(settings.base_iri)
     ctx = ConvertContext(settings, iris)

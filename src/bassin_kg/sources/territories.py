@@ -17,9 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert.common import Row, SourceRecords, read_reference, read_table, reference_records
 from bassin_kg.namespaces import BM, IGEO, Iris
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import Row, SourceRecords, read_reference, read_table, reference_records
 
 ZE2010_LIST = "insee_ze2010_list_2018.csv"
 ZE2010_COMPOSITION = "insee_ze2010_composition_2018.csv"

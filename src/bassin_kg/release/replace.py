@@ -18,15 +18,15 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from bassin_kg import validate
-from bassin_kg.build import ONTOLOGY_FILE, write_dumps
-from bassin_kg.convert import ConvertContext
-from bassin_kg.convert.common import relative_to_root
 from bassin_kg.errors import ValidationFailed
-from bassin_kg.ingest import bmo as bmo_module
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release, published_release
+from bassin_kg.release.build import ONTOLOGY_FILE, write_dumps
 from bassin_kg.settings import Settings
+from bassin_kg.sources import bmo as bmo_module
+from bassin_kg.sources.base import ConvertContext
+from bassin_kg.sources.common import relative_to_root
 from bassin_kg.store import open_store
 
 

@@ -23,12 +23,12 @@ from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from bassin_kg import validate
-from bassin_kg.convert import ConvertContext, GraphPart, converters
 from bassin_kg.errors import DataError, ValidationFailed
 from bassin_kg.namespaces import PREFIXES, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release
 from bassin_kg.settings import Settings
+from bassin_kg.sources.base import ConvertContext, GraphPart, converters
 from bassin_kg.store import open_store
 
 ONTOLOGY_FILE = "ontology/bassin.ttl"

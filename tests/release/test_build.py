@@ -16,18 +16,18 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import RDF, SH, SKOS
 
-import bassin_kg.build as build_module
-from bassin_kg.build import NQUADS_DUMP, TURTLE_DUMP, BuildResult, build
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert import deck as deck_converter
-from bassin_kg.convert.common import read_table
+import bassin_kg.release.build as build_module
 from bassin_kg.errors import DataError, UsageError, ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
+from bassin_kg.release.build import NQUADS_DUMP, TURTLE_DUMP, BuildResult, build
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import read_table
 from bassin_kg.store import open_read_only
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "curated-min"
 QUIET = Progress(quiet=True)
 PREFIXES = """

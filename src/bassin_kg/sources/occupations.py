@@ -16,10 +16,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert.common import read_reference, reference_records
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, ESCO, XKOS
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import read_reference, reference_records
 
 FAP2009_LABELS = "fap2009_intitules.csv"
 FAP2021_LABELS = "fap2021_intitules.csv"

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from tests.link.conftest import FX, graph_store, our_territories_graph
+from tests.sources.conftest import FX, graph_store, our_territories_graph
 
-from bassin_kg.link.insee import (
+from bassin_kg.namespaces import Iris
+from bassin_kg.queries import NamedQuery, SelectResult, bind, load_query, run_query
+from bassin_kg.sources.insee_links import (
     GRAPH_NAME,
     INSEE_SERVICE,
     SparqlClient,
@@ -20,8 +22,6 @@ from bassin_kg.link.insee import (
     links_graph,
     with_insee_endpoint,
 )
-from bassin_kg.namespaces import Iris
-from bassin_kg.queries import NamedQuery, SelectResult, bind, load_query, run_query
 
 QUERIES = Path(__file__).resolve().parents[2] / "queries"
 NOW = datetime(2025, 11, 26, 8, 30, tzinfo=UTC)

@@ -9,7 +9,9 @@ import pytest
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, XSD
 
-from bassin_kg.convert.common import (
+from bassin_kg.errors import DataError
+from bassin_kg.namespaces import BM, Iris
+from bassin_kg.sources.common import (
     Row,
     SourceRecords,
     read_reference,
@@ -17,8 +19,6 @@ from bassin_kg.convert.common import (
     reference_records,
     relative_to_root,
 )
-from bassin_kg.errors import DataError
-from bassin_kg.namespaces import BM, Iris
 
 IRIS = Iris("http://example.org/")
 
