@@ -39,12 +39,14 @@ TARGET_SECONDS = 60.0
 
 def _ingest_child(root: str, build_dir: str, path: str, queue: multiprocessing.Queue[object]) -> None:
     from bassin_kg.progress import Progress
-    from bassin_kg.release.replace import ingest_bmo
+    from bassin_kg.release.replace import run_loader
     from bassin_kg.settings import Settings
+    from bassin_kg.sources.registry import loader
 
     settings = Settings(root=Path(root), build_dir=Path(build_dir))
     start = time.perf_counter()
-    result = ingest_bmo(settings, Path(path), progress=Progress(quiet=True))
+    args = argparse.Namespace(file=Path(path), bassin=[])
+    result = run_loader(settings, loader("ingest", "bmo"), args, Progress(quiet=True))
     elapsed = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queue.put((elapsed, result.rows, result.triples, result.timings, peak_kib))

@@ -12,7 +12,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from bassin_kg.errors import StoreError
+from bassin_kg.errors import StoreError, UsageError
+from bassin_kg.settings import Settings
 
 _XSD_STRING = XSD.string.toPython()
 
@@ -37,6 +38,14 @@ def open_store(path: Path, *, create: bool = False) -> ox.Store:
     else:
         _check_exists(path)
     return _open(path, read_only=False)
+
+
+def published_release(settings: Settings, *, then: str) -> Path:
+    """The folder ``current`` points at; a UsageError saying to build first when there is none."""
+    current = settings.current_release
+    if not current.is_symlink() or not (current / "store").is_dir():
+        raise UsageError(f"no published build at {current}: run `bassin-kg build` first, then {then}")
+    return current.resolve()
 
 
 def _check_exists(path: Path) -> None:

@@ -23,6 +23,7 @@ from bassin_kg.progress import Progress
 from bassin_kg.release.build import NQUADS_DUMP, TURTLE_DUMP, BuildResult, build
 from bassin_kg.settings import Settings
 from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
 from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
 from bassin_kg.sources.common import read_table
 from bassin_kg.store import open_read_only
@@ -63,7 +64,9 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     (root / "ontology").mkdir()
     shutil.copy(REPO / "ontology" / "bassin.ttl", root / "ontology" / "bassin.ttl")
     (root / "shapes").symlink_to(REPO / "shapes")
-    monkeypatch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+    monkeypatch.setattr(
+        build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+    )
     return Settings(root=root, build_dir=tmp_path / "build", keep_releases=1)
 
 
@@ -144,7 +147,15 @@ def test_notes_of_converters_are_in_the_summary(settings: Settings, monkeypatch:
         part.notes.append("3 codes were merged")
         return [part]
 
-    monkeypatch.setattr(build_module, "converters", lambda: [deck_converter.convert, noted])
+    monkeypatch.setattr(
+        build_module,
+        "converters",
+        lambda: [
+            ontology.convert,
+            deck_converter.convert,
+            noted,
+        ],
+    )
     assert "note: 3 codes were merged" in build(settings, progress=QUIET).summary()
 
 
@@ -223,7 +234,13 @@ def test_failed_conversion_keeps_the_published_release(
     expected: type[BaseException],
 ) -> None:
     monkeypatch.setattr(
-        build_module, "converters", lambda: [deck_converter.convert, failing_converter(error)]
+        build_module,
+        "converters",
+        lambda: [
+            ontology.convert,
+            deck_converter.convert,
+            failing_converter(error),
+        ],
     )
     with pytest.raises(expected):
         build(settings, progress=QUIET)

@@ -17,11 +17,10 @@ from bassin_kg.release import (
     exclusive,
     new_release,
     new_release_id,
-    published_release,
     read_manifest,
 )
 from bassin_kg.settings import Settings
-from bassin_kg.store import open_read_only, open_store
+from bassin_kg.store import open_read_only, open_store, published_release
 
 QUAD = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,8 +15,9 @@ from bassin_kg import cli
 from bassin_kg.errors import DataError, UsageError, ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release.replace import ingest_bmo
+from bassin_kg.release.replace import IngestResult, run_loader
 from bassin_kg.settings import Settings
+from bassin_kg.sources.registry import loader
 
 ROOT = Path(__file__).resolve().parents[2]
 IRIS = Iris()
@@ -34,6 +37,14 @@ KEPT = ox.Quad(
     ox.Literal("deck"),
     ox.NamedNode(str(IRIS.graph("deck"))),
 )
+
+
+def ingest_bmo(
+    settings: Settings, path: Path, *, bassins: Sequence[str] = (), progress: Progress
+) -> IngestResult:
+    """``bassin-kg ingest bmo PATH [--bassin CODE…]`` without the argument parser."""
+    args = argparse.Namespace(file=path, bassin=list(bassins))
+    return run_loader(settings, loader("ingest", "bmo"), args, progress)
 
 
 @pytest.fixture

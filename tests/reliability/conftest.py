@@ -25,6 +25,7 @@ from bassin_kg.progress import Progress
 from bassin_kg.release.build import BuildResult, build
 from bassin_kg.settings import Settings
 from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
 from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
 from bassin_kg.sources.common import read_table
 from serving import BassinKgServer, bassin_kg_server
@@ -80,7 +81,9 @@ def set_extra_labels(root: Path, count: int) -> None:
 
 @pytest.fixture
 def fast_converters(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+    monkeypatch.setattr(
+        build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+    )
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from bassin_kg.progress import Progress
 from bassin_kg.release import LOCK_FILE, RELEASE_FILE
 from bassin_kg.settings import Settings
 from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
 from bassin_kg.store import open_read_only
 from bassin_kg.web.app import create_app
 from serving import clean_env, cli
@@ -94,7 +95,9 @@ def published_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     folder = tmp_path_factory.mktemp("published")
     root = make_project(folder / "project")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+        patch.setattr(
+            build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+        )
         result = fast_build(Settings(root=root, build_dir=folder / "build"))
     return folder, result.release_id
 

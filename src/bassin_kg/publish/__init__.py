@@ -23,10 +23,10 @@ from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.publish import dcat, void
 from bassin_kg.publish.dcat import CatalogOptions, ShaclOutcome
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, dumps, link_dist, new_release, published_release
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, dumps, link_dist, new_release
 from bassin_kg.release.dumps import DumpFile
 from bassin_kg.settings import Settings
-from bassin_kg.store import open_read_only
+from bassin_kg.store import open_read_only, published_release
 
 #: the metadata files, in the syntaxes the server and data.gouv.fr's harvester negotiate
 VOID_FILES = {"ttl": "void.ttl", "jsonld": "void.jsonld", "nt": "void.nt"}

@@ -119,14 +119,6 @@ def new_release(settings: Settings) -> Iterator[ReleaseDraft]:
             draft.pruned = prune_releases(releases, keep=settings.keep_releases, current=release_id)
 
 
-def published_release(settings: Settings, *, then: str) -> Path:
-    """The folder ``current`` points at; a UsageError saying to build first when there is none."""
-    current = settings.current_release
-    if not current.is_symlink() or not (current / "store").is_dir():
-        raise UsageError(f"no published build at {current}: run `bassin-kg build` first, then {then}")
-    return current.resolve()
-
-
 def read_manifest(release_dir: Path, *, then: str) -> dict[str, Any]:
     """A release's ``release.json``, which must hold a ``graphs`` object."""
     path = release_dir / RELEASE_FILE

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
-from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from bassin_kg import validate
 from bassin_kg.errors import DataError, ValidationFailed
@@ -28,10 +26,10 @@ from bassin_kg.namespaces import PREFIXES, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release
 from bassin_kg.settings import Settings
-from bassin_kg.sources.base import ConvertContext, GraphPart, converters
+from bassin_kg.sources.base import ConvertContext, GraphPart
+from bassin_kg.sources.registry import converters
 from bassin_kg.store import open_store
 
-ONTOLOGY_FILE = "ontology/bassin.ttl"
 TURTLE_DUMP = "bassin-minier.ttl"
 NQUADS_DUMP = "bassin-minier.nq"
 STEPS = 5
@@ -138,18 +136,8 @@ def _write_release(
 
 
 def convert_all(ctx: ConvertContext) -> list[GraphPart]:
-    """The ontology as graph ``ontology``, then every converter's parts; each name used once."""
-    path = ctx.settings.root / ONTOLOGY_FILE
-    if not path.is_file():
-        raise DataError("ontology file not found", file=ONTOLOGY_FILE, hint="restore it from git")
-    ontology = Graph()
-    try:
-        ontology.parse(path, format="turtle")
-    except BadSyntax as exc:
-        raise DataError(f"not valid Turtle: {exc.message}", file=ONTOLOGY_FILE, line=exc.lines + 1) from None
-    parts = [GraphPart("ontology", ontology, [ONTOLOGY_FILE])]
-    for convert in converters():
-        parts.extend(convert(ctx))
+    """Every converter's parts, in the registry's order; each name used once."""
+    parts = [part for convert in converters() for part in convert(ctx)]
     seen: set[str] = set()
     for part in parts:
         if part.name in seen:

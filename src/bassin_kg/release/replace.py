@@ -1,4 +1,4 @@
-"""``bassin-kg ingest bmo FILE``: convert, validate, and swap one dataset graph into the published build.
+"""``bassin-kg ingest|link <source>``: load, validate, and swap one named graph into the published build.
 
 Copy-on-write, like ``build``: the current release's store is copied (``Store.backup``: hard links to
 its immutable files, so cheap), the dataset's named graph is replaced in the copy, the dumps are
@@ -8,8 +8,8 @@ removes the new release and leaves the published one untouched. Builds and inges
 
 from __future__ import annotations
 
+import argparse
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,18 +21,17 @@ from bassin_kg import validate
 from bassin_kg.errors import ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release, published_release
-from bassin_kg.release.build import ONTOLOGY_FILE, write_dumps
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release
+from bassin_kg.release.build import write_dumps
 from bassin_kg.settings import Settings
-from bassin_kg.sources import bmo as bmo_module
-from bassin_kg.sources.base import ConvertContext
-from bassin_kg.sources.common import relative_to_root
-from bassin_kg.store import open_store
+from bassin_kg.sources.base import ConvertContext, Loaded, Loader
+from bassin_kg.sources.ontology import ONTOLOGY_FILE
+from bassin_kg.store import open_store, published_release
 
 
 @dataclass
 class IngestResult:
-    """What an ingest published, with its timings (seconds per step)."""
+    """What an ingest or a link published, with its timings (seconds per step)."""
 
     dataset: str
     rows: int
@@ -42,8 +41,12 @@ class IngestResult:
     validation: str
     timings: dict[str, float] = field(default_factory=dict)
     pruned: list[str] = field(default_factory=list)
+    #: the loader's own report (a link's decisions), printed instead of the row count and timings
+    report: str = ""
 
     def summary(self) -> str:
+        if self.report:
+            return f"{self.report}\nvalidation: {self.validation}\npublished release {self.release_id}"
         total = sum(self.timings.values())
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.timings.items())
         return "\n".join(
@@ -69,22 +72,20 @@ def validate_data(settings: Settings, data: bytes, progress: Progress) -> valida
     return report
 
 
-def check_and_publish(
-    settings: Settings,
-    name: str,
-    data: bytes,
-    *,
-    sources: list[str],
-    progress: Progress,
-    timings: dict[str, float],
-) -> tuple[str, Path, int, list[str], str]:
-    """Validate ``data`` (N-Triples), then publish it as graph ``name``; timings of both steps added.
+def run_loader(
+    settings: Settings, loader: Loader, args: argparse.Namespace, progress: Progress
+) -> IngestResult:
+    """``bassin-kg ingest|link <source>``: the source's loader reads its graph, then :func:`replace_graph`."""
+    loaded = loader.load(ConvertContext(settings, Iris(settings.base_iri)), args, progress)
+    return replace_graph(settings, loaded, progress=progress)
 
-    Returns the release id and folder, the graph's triple count, the pruned releases and the verdict.
-    """
+
+def replace_graph(settings: Settings, loaded: Loaded, *, progress: Progress) -> IngestResult:
+    """Validate ``loaded``, then publish a release where its graph is replaced; the one way to do so."""
+    timings = dict(loaded.timings)
     start = time.perf_counter()
     with progress.step("validate"):
-        report = validate_data(settings, data, progress)
+        report = validate_data(settings, loaded.data, progress)
         if not report.conforms:
             raise ValidationFailed(report.render())
     timings["validate"], start = time.perf_counter() - start, time.perf_counter()
@@ -92,39 +93,24 @@ def check_and_publish(
         release_id, release_dir, triples, pruned = publish_graph(
             settings,
             Iris(settings.base_iri),
-            name,
-            data,
-            sources=sources,
+            loaded.graph,
+            loaded.data,
+            sources=loaded.sources,
             validation=report.verdict(),
             rendered=report.render(),
         )
     timings["publish"] = time.perf_counter() - start
-    return release_id, release_dir, triples, pruned, report.verdict()
-
-
-def ingest_bmo(
-    settings: Settings, path: Path, *, bassins: Iterable[str] = (), progress: Progress
-) -> IngestResult:
-    """Read, check, convert, validate and publish a BMO file as graph ``bmo-<year>``."""
-    iris = Iris(settings.base_iri)
-    ctx = ConvertContext(settings, iris)
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    with progress.step("read and check"):
-        codes, known_bassins = bmo_module.reference_codes(ctx.data_dir)
-        shown = relative_to_root(path, settings.root)
-        bmo = bmo_module.read_bmo(
-            path, known_codes=codes, known_bassins=known_bassins, bassins=bassins, display=shown
-        )
-    timings["read"], start = time.perf_counter() - start, time.perf_counter()
-    with progress.step("convert"):
-        data = "".join(bmo_module.to_ntriples(bmo, iris, source_file=shown)).encode("utf-8")
-    timings["convert"] = time.perf_counter() - start
-    name = bmo_module.dataset_name(bmo.year)
-    release_id, release_dir, triples, pruned, verdict = check_and_publish(
-        settings, name, data, sources=[shown], progress=progress, timings=timings
+    return IngestResult(
+        loaded.graph,
+        loaded.rows,
+        triples,
+        release_id,
+        release_dir,
+        report.verdict(),
+        timings,
+        pruned,
+        loaded.report,
     )
-    return IngestResult(name, len(bmo.rows), triples, release_id, release_dir, verdict, timings, pruned)
 
 
 def publish_graph(

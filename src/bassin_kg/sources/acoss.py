@@ -16,6 +16,7 @@ licence ODbL), and only the rows of the mining basin's four ZE2020 zones. An emp
 
 from __future__ import annotations
 
+import argparse
 import re
 import time
 from collections.abc import Iterable
@@ -23,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
@@ -31,18 +31,21 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
 from bassin_kg.progress import Progress
-from bassin_kg.settings import Settings
-from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.base import (
+    ODBL,
+    CatalogueEntry,
+    ConvertContext,
+    Loaded,
+    Loader,
+    Source,
+    fixed_entry,
+    new_graph,
+)
 from bassin_kg.sources.common import SourceRecords, csv_records, read_reference, relative_to_root
-
-if TYPE_CHECKING:
-    from bassin_kg.release.replace import IngestResult
 
 DATASET = "acoss-effectifs-ze"
 GRAPH = "acoss"
 DCAT = "http://www.w3.org/ns/dcat#"
-#: Open Database License 1.0, the licence URSSAF publishes its open data under
-ODBL = URIRef("https://opendatacommons.org/licenses/odbl/1-0/")
 ZE2020_LIST = "insee_ze2020_list_2022.csv"
 #: the mining basin in the 2020 zoning (data/reference/README.md, "Key codes")
 BASIN_ZE2020 = ("3205", "3212", "3215", "3222")
@@ -323,36 +326,51 @@ def to_graph(acoss: AcossFile, iris: Iris, *, source_file: str) -> Graph:
     return graph
 
 
-def convert_file(path: Path, ctx: ConvertContext) -> tuple[GraphPart, AcossFile]:
-    """Read, check and convert one export into the ``acoss`` graph part."""
-    shown = relative_to_root(path, ctx.settings.root)
-    acoss = read_acoss(path, known_zones=known_zone_codes(ctx.data_dir), display=shown)
-    part = GraphPart(GRAPH, to_graph(acoss, ctx.iris, source_file=shown), [shown])
-    first, last = acoss.periods
-    part.notes.append(
-        f"acoss: {len(acoss.rows)} observations ({first} to {last}) of zones {', '.join(BASIN_ZE2020)}"
-        + (f"; {acoss.other_zones} rows of other zones left out" if acoss.other_zones else "")
-        + (f"; {acoss.empty_cells} empty cell(s) marked obsStatus-M" if acoss.empty_cells else "")
-    )
-    return part, acoss
-
-
-def ingest_acoss(settings: Settings, path: Path, *, progress: Progress) -> IngestResult:
-    """Read, check, convert, validate and publish an export as graph ``acoss`` of the current build."""
-    from bassin_kg.release.replace import IngestResult, check_and_publish
-
-    iris = Iris(settings.base_iri)
-    ctx = ConvertContext(settings, iris)
+def load(ctx: ConvertContext, args: argparse.Namespace, progress: Progress) -> Loaded:
+    """Read, check and convert the export ``args.file`` into graph ``acoss`` (``bassin-kg ingest acoss``)."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
     with progress.step("read and check"):
-        shown = relative_to_root(path, settings.root)
-        acoss = read_acoss(path, known_zones=known_zone_codes(ctx.data_dir), display=shown)
+        shown = relative_to_root(args.file, ctx.settings.root)
+        acoss = read_acoss(args.file, known_zones=known_zone_codes(ctx.data_dir), display=shown)
     timings["read"], start = time.perf_counter() - start, time.perf_counter()
     with progress.step("convert"):
-        data = to_graph(acoss, iris, source_file=shown).serialize(format="nt", encoding="utf-8")
+        data = to_graph(acoss, ctx.iris, source_file=shown).serialize(format="nt", encoding="utf-8")
     timings["convert"] = time.perf_counter() - start
-    release_id, release_dir, triples, pruned, verdict = check_and_publish(
-        settings, GRAPH, data, sources=[shown], progress=progress, timings=timings
-    )
-    return IngestResult(GRAPH, len(acoss.rows), triples, release_id, release_dir, verdict, timings, pruned)
+    return Loaded(GRAPH, data, len(acoss.rows), [shown], timings)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the ';'-separated CSV export as published on open.urssaf.fr")
+
+
+SOURCE = Source(
+    "acoss",
+    graphs=(GRAPH,),
+    catalogue=fixed_entry(
+        CatalogueEntry(
+            "acoss",
+            (GRAPH,),
+            title=(
+                "Effectifs salariés du secteur privé par zone d'emploi et trimestre (Urssaf)",
+                "Private-sector employees by employment zone and quarter (Urssaf)",
+            ),
+            description=(
+                "Effectifs salariés et masse salariale du secteur privé des zones d'emploi du bassin minier, "
+                "par trimestre, d'après le fichier open data de l'Urssaf (licence ODbL).",
+                "Private-sector employees and payroll of the mining basin's employment zones, by quarter, "
+                "from the Urssaf open-data file (ODbL licence).",
+            ),
+            keywords=("Urssaf", "Acoss", "effectifs salariés", "emploi", "zones d'emploi"),
+            themes=("ECON",),
+            creators=("urssaf",),
+            licence=ODBL,
+        )
+    ),
+    loader=Loader(
+        "ingest",
+        "Urssaf export 'effectifs salariés et masse salariale … par zone d'emploi' (CSV) -> graph acoss",
+        _arguments,
+        load,
+    ),
+)

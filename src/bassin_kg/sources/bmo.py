@@ -8,8 +8,10 @@ and, before FAP-2021, use FAP-2009 codes. ``*`` (statistical secrecy) becomes
 
 from __future__ import annotations
 
+import argparse
 import csv
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +23,16 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, INTERVAL_YEAR, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
-from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.progress import Progress
+from bassin_kg.sources.base import (
+    CatalogueEntry,
+    ConvertContext,
+    GraphPart,
+    Loaded,
+    Loader,
+    Source,
+    new_graph,
+)
 from bassin_kg.sources.common import read_reference, relative_to_root
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -34,6 +45,7 @@ REQUIRED = ("annee", "Code métier BMO", "BE<yy>", "met", "xmet", "smet")
 MEASURES = {"met": BM.projetsRecrutement, "xmet": BM.projetsDifficiles, "smet": BM.projetsSaisonniers}
 _BASSIN_COLUMN = re.compile(r"^be(\d{2})$")
 _SPACES = re.compile(r"\s+")
+_DATASET = re.compile(r"^bmo-(\d{4})$")
 
 
 def _key(name: str) -> str:
@@ -472,3 +484,66 @@ def convert(ctx: ConvertContext) -> list[GraphPart]:
             )
         parts.append(part)
     return parts
+
+
+def load(ctx: ConvertContext, args: argparse.Namespace, progress: Progress) -> Loaded:
+    """Read, check and convert the BMO file ``args.file`` into graph ``bmo-<year>`` (``ingest bmo``)."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    with progress.step("read and check"):
+        codes, known_bassins = reference_codes(ctx.data_dir)
+        shown = relative_to_root(args.file, ctx.settings.root)
+        bmo = read_bmo(
+            args.file, known_codes=codes, known_bassins=known_bassins, bassins=args.bassin, display=shown
+        )
+    timings["read"], start = time.perf_counter() - start, time.perf_counter()
+    with progress.step("convert"):
+        data = "".join(to_ntriples(bmo, ctx.iris, source_file=shown)).encode("utf-8")
+    timings["convert"] = time.perf_counter() - start
+    return Loaded(dataset_name(bmo.year), data, len(bmo.rows), [shown], timings)
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the BMO file as published (.xlsx or .csv)")
+    parser.add_argument(
+        "--bassin", action="append", default=[], metavar="CODE", help="keep only this BMO bassin (repeatable)"
+    )
+
+
+def catalogue(names: Sequence[str]) -> list[CatalogueEntry]:
+    """One entry per survey year the release holds."""
+    return [
+        CatalogueEntry(
+            name,
+            (name,),
+            title=(
+                f"Besoins en main-d'œuvre {year} (France Travail) dans les bassins du bassin minier",
+                f"Labour needs survey (BMO) {year} (France Travail) in the mining basin's areas",
+            ),
+            description=(
+                f"Projets de recrutement, projets jugés difficiles et saisonniers par métier (FAP) et bassin "
+                f"d'emploi, enquête BMO {year} ; le secret statistique est un statut, jamais un zéro.",
+                f"Recruitment projects, hard-to-fill and seasonal projects by occupation (FAP) and area, BMO "
+                f"survey {year}; statistical secrecy is a status, never a zero.",
+            ),
+            keywords=("BMO", "recrutement", "métiers", "emploi", "bassin minier"),
+            themes=("ECON",),
+            creators=("france-travail",),
+        )
+        for name in sorted(n for n in names if _DATASET.match(n))
+        for year in [name[4:]]
+    ]
+
+
+SOURCE = Source(
+    "bmo",
+    graphs=("bmo-*",),
+    catalogue=catalogue,
+    convert=convert,
+    loader=Loader(
+        "ingest",
+        "France Travail BMO open-data file (XLSX or CSV export) -> graph bmo-<year>",
+        _arguments,
+        load,
+    ),
+)

@@ -21,7 +21,7 @@ from bassin_kg.errors import DataError
 from bassin_kg.french import MONTHS
 from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, INTERVAL_YEAR, ORG, QB, SCHEMA, SDMX_DIM, Iris
 from bassin_kg.namespaces import slugify as _slugify
-from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.base import CatalogueEntry, ConvertContext, GraphPart, Source, fixed_entry, new_graph
 from bassin_kg.sources.common import Row, SourceRecords, Table, decimal, en, fr, integer, read_table
 
 CURATED = "data/curated"
@@ -694,3 +694,39 @@ def _parse_date(row: Row) -> date:
         except ValueError:
             pass
     raise row.error("not a date", field="value", value=raw, hint="write 2019-04-08 or 8 avril 2019")
+
+
+SOURCE = Source(
+    "deck",
+    graphs=("deck",),
+    catalogue=fixed_entry(
+        CatalogueEntry(
+            "plaquette",
+            ("deck",),
+            title=(
+                "Trajectoire économique des territoires du bassin minier (plaquette du 8 avril 2019)",
+                "Economic trajectory of the mining basin's territories (slide deck of 8 April 2019)",
+            ),
+            description=(
+                "Forces, faiblesses, opportunités et menaces des quatre zones d'emploi du bassin minier "
+                "(Béthune-Bruay, Lens-Hénin, Douaisis, Valenciennois), acteurs, secteurs, principaux projets "
+                "de recrutement et métiers difficiles à recruter en 2018, taux de chômage au 2e trimestre "
+                "2018 ; chaque élément renvoie à la ligne de la plaquette dont il provient.",
+                "Strengths, weaknesses, opportunities and threats of the four employment zones of the mining "
+                "basin, actors, sectors, main recruitment projects and hard-to-fill occupations in 2018, "
+                "unemployment rates in 2018 Q2; each item points to the line of the deck it comes from.",
+            ),
+            keywords=(
+                "bassin minier",
+                "zones d'emploi",
+                "emploi",
+                "recrutement",
+                "chômage",
+                "AFOM",
+                "Hauts-de-France",
+            ),
+            themes=("ECON", "REGI"),
+        )
+    ),
+    convert=convert,
+)

@@ -19,6 +19,7 @@ as it was. Requests have a timeout and are retried a bounded number of times wit
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import math
@@ -47,11 +48,16 @@ from bassin_kg import __version__
 from bassin_kg.errors import BassinKgError, DataError, UsageError
 from bassin_kg.namespaces import IGEO, VOID, Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release import published_release
-from bassin_kg.release.replace import check_and_publish
-from bassin_kg.settings import Settings
-from bassin_kg.sources.base import new_graph
-from bassin_kg.store import open_read_only
+from bassin_kg.sources.base import (
+    CatalogueEntry,
+    ConvertContext,
+    Loaded,
+    Loader,
+    Source,
+    fixed_entry,
+    new_graph,
+)
+from bassin_kg.store import open_read_only, published_release
 
 GRAPH_NAME = "insee-links"
 #: the IRI the committed federated queries name in SERVICE (rewritten to the configured endpoint)
@@ -488,40 +494,20 @@ def links_graph(report: LinkReport, iris: Iris, *, finished: datetime) -> Graph:
 
 
 # --- the command -------------------------------------------------------------------------------------
-@dataclass
-class LinkResult:
-    report: LinkReport
-    release_id: str
-    validation: str
+def load(ctx: ConvertContext, args: argparse.Namespace, progress: Progress) -> Loaded:
+    """Look up our territories at INSEE (``bassin-kg link insee``): the graph ``insee-links``, unwritten.
 
-    def summary(self) -> str:
-        return f"{self.report.summary()}\nvalidation: {self.validation}\npublished release {self.release_id}"
-
-
-def run_link_insee(
-    settings: Settings,
-    *,
-    progress: Progress,
-    endpoint: str | None = None,
-    timeout: float | None = None,
-    retries: int | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> LinkResult:
-    """Look up our territories at INSEE and swap graph ``insee-links`` into the current build.
-
-    Nothing is written until every answer is in and the graph validates; the swap is the ingest's
-    copy-on-write release switch, so a failure at any step leaves the published build as it was.
+    Every answer is read before anything is written; the release writer then validates the graph and
+    swaps it into a new release, so a failure at any step leaves the published build as it was.
     """
-    endpoint = endpoint or settings.insee_endpoint
-    timeout = settings.insee_timeout if timeout is None else timeout
-    retries = settings.insee_retries if retries is None else retries
+    settings = ctx.settings
+    endpoint, timeout, retries = settings.insee_endpoint, settings.insee_timeout, settings.insee_retries
     if timeout <= 0 or retries < 0:
         raise UsageError(f"--timeout must be > 0 and --retries >= 0 (got {timeout} and {retries})")
     if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+", endpoint):
         raise UsageError(f"the INSEE endpoint {endpoint!r} is not an http(s) URL")
     release_dir = published_release(settings, then="link")
-    iris = Iris(settings.base_iri)
-    client = SparqlClient(endpoint, timeout=timeout, retries=retries, sleep=sleep)
+    client = SparqlClient(endpoint, timeout=timeout, retries=retries)
     with progress.step(f"look up INSEE IRIs on {endpoint}"):
         store = open_read_only(release_dir / "store")
         try:
@@ -533,11 +519,20 @@ def run_link_insee(
             "no link found: the build has no territories INSEE knows",
             hint="check that the build holds the graph insee-territoires and that the endpoint is INSEE's",
         )
-    data = links_graph(report, iris, finished=datetime.now(UTC)).serialize(format="nt", encoding="utf-8")
-    release_id, _dir, _triples, _pruned, verdict = check_and_publish(
-        settings, GRAPH_NAME, data, sources=[endpoint], progress=progress, timings={}
+    data = links_graph(report, ctx.iris, finished=datetime.now(UTC)).serialize(format="nt", encoding="utf-8")
+    return Loaded(GRAPH_NAME, data, len(report.links), [endpoint], report=report.summary())
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--endpoint", dest="insee_endpoint", metavar="URL", help="SPARQL endpoint (default rdf.insee.fr)"
     )
-    return LinkResult(report, release_id, verdict)
+    parser.add_argument(
+        "--timeout", dest="insee_timeout", type=float, metavar="S", help="seconds per request (default 30)"
+    )
+    parser.add_argument(
+        "--retries", dest="insee_retries", type=int, metavar="N", help="retries after a failure (default 2)"
+    )
 
 
 # --- federated queries ---------------------------------------------------------------------------------
@@ -553,3 +548,29 @@ def with_insee_endpoint(query: str, endpoint: str) -> str:
     if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+", endpoint):
         raise ValueError(f"not an http(s) IRI: {endpoint!r}")
     return _SERVICE.sub(lambda m: f"SERVICE{m.group(1) or ''} <{endpoint}>", query)
+
+
+SOURCE = Source(
+    "insee",
+    graphs=(GRAPH_NAME,),
+    catalogue=fixed_entry(
+        CatalogueEntry(
+            "liens-insee",
+            (GRAPH_NAME,),
+            title=(
+                "Correspondances avec les identifiants de l'Insee (rdf.insee.fr)",
+                "Links to INSEE's identifiers (rdf.insee.fr)",
+            ),
+            description=(
+                "owl:sameAs et skos:closeMatch des territoires du graphe vers les ressources de "
+                "rdf.insee.fr, avec la date de la recherche.",
+                "owl:sameAs and skos:closeMatch from the graph's territories to rdf.insee.fr resources, with "
+                "the date of the lookup.",
+            ),
+            keywords=("Insee", "données liées", "territoires", "owl:sameAs"),
+            themes=("REGI",),
+            creators=("insee",),
+        )
+    ),
+    loader=Loader("link", "look up INSEE's IRIs of the territories -> graph insee-links", _arguments, load),
+)

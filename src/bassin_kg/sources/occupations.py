@@ -18,7 +18,7 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, ESCO, XKOS
-from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.base import CatalogueEntry, ConvertContext, GraphPart, Source, fixed_entry, new_graph
 from bassin_kg.sources.common import read_reference, reference_records
 
 FAP2009_LABELS = "fap2009_intitules.csv"
@@ -408,3 +408,34 @@ def convert(ctx: ConvertContext) -> list[GraphPart]:
         convert_fap2009_rome(ctx, fap2009, rome),
         convert_fap2009_fap2021(ctx, fap2009, fap2021),
     ]
+
+
+GRAPHS = ("fap2009", "fap2021", "rome", "esco-mapping", "fap2009-rome", "fap2009-fap2021")
+
+SOURCE = Source(
+    "occupations",
+    graphs=GRAPHS,
+    catalogue=fixed_entry(
+        CatalogueEntry(
+            "metiers",
+            GRAPHS,
+            title=(
+                "Nomenclatures des métiers FAP-2009, FAP-2021 et ROME, et leurs correspondances (dont ESCO)",
+                "Occupation classifications FAP-2009, FAP-2021 and ROME, and their mappings (including ESCO)",
+            ),
+            description=(
+                "Familles professionnelles de la Dares (FAP-2009, FAP-2021), codes et appellations du ROME "
+                "de France Travail, table de passage FAP-2009 / ROME de la Dares et correspondances ROME / "
+                "ESCO de France Travail, en SKOS ; chaque correspondance porte sa méthode et ses lignes "
+                "sources.",
+                "DARES occupational families (FAP-2009, FAP-2021), France Travail ROME codes and job titles, "
+                "the DARES FAP-2009 / ROME table and the France Travail ROME / ESCO mapping, in SKOS; each "
+                "mapping carries its method and source lines.",
+            ),
+            keywords=("métiers", "nomenclature", "FAP", "ROME", "ESCO", "SKOS"),
+            themes=("ECON", "SOCI"),
+            creators=("dares", "france-travail"),
+        )
+    ),
+    convert=convert,
+)

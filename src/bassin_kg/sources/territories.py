@@ -18,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 
 from bassin_kg.namespaces import BM, IGEO, Iris
-from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.base import CatalogueEntry, ConvertContext, GraphPart, Source, fixed_entry, new_graph
 from bassin_kg.sources.common import Row, SourceRecords, read_reference, read_table, reference_records
 
 ZE2010_LIST = "insee_ze2010_list_2018.csv"
@@ -327,3 +327,30 @@ def _overlaps(w: _Writer, comp: Compositions, scope: Scope) -> None:
                 w.add(iri, BM.nombreCommunesCommunes, Literal(common, datatype=XSD.integer))
                 total = totals[src_zoning][src]
                 w.add(iri, BM.partCommunes, Literal(share(common, total), datatype=XSD.decimal))
+
+
+SOURCE = Source(
+    "territories",
+    graphs=("insee-territoires",),
+    catalogue=fixed_entry(
+        CatalogueEntry(
+            "territoires",
+            ("insee-territoires",),
+            title=(
+                "Territoires Insee du bassin minier : zones d'emploi 2010 et 2020, communes, bassins BMO",
+                "INSEE territories of the mining basin: 2010 and 2020 employment zones, communes, BMO areas",
+            ),
+            description=(
+                "Zones d'emploi 2010 et 2020, communes, départements et région de l'Insee, bassins d'emploi "
+                "de l'enquête BMO de France Travail, leurs inclusions et leurs recouvrements mesurés en "
+                "communes.",
+                "INSEE 2010 and 2020 employment zones, communes, départements and region, France Travail BMO "
+                "areas, their inclusions and their overlaps counted in communes.",
+            ),
+            keywords=("zones d'emploi", "communes", "géographie", "Insee", "bassin minier"),
+            themes=("REGI",),
+            creators=("insee", "france-travail"),
+        )
+    ),
+    convert=convert,
+)
