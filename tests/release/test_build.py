@@ -1,4 +1,4 @@
-"""Tests of build.py: a release is written beside the others and published only when everything succeeded.
+"""Tests of release/build.py: a release is written beside the others, published only when all succeeded.
 
 Most builds run on the synthetic tables of tests/fixtures/curated-min with two converters: the deck's and
 a synthetic FAP-2009 stand-in. The last tests build the real committed data with every converter.
@@ -40,7 +40,7 @@ PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
 
 
 def synthetic_fap2009(ctx: ConvertContext) -> list[GraphPart]:
-    """SYNTHETIC stand-in for convert/occupations.py: one FAP-2009 concept per code of the fixture's
+    """SYNTHETIC stand-in for sources/occupations.py: one FAP-2009 concept per code of the fixture's
     occupations.csv, so that the deck's mapping links point to concepts (shapes/occupation.ttl)."""
     graph = new_graph()
     scheme = ctx.iris.scheme("fap2009")
@@ -259,7 +259,7 @@ def test_failed_validation_keeps_the_published_release(
 def test_failure_after_loading_removes_the_store_too(
     settings: Settings, published: tuple[BuildResult, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(store: object, dist: Path) -> object:
+    def disk_full(store: object, dist: Path, *specs: object, **options: object) -> object:
         dist.mkdir(parents=True)
         (dist / TURTLE_DUMP).write_text("@prefix half: <x:> .")
         raise OSError("No space left on device")

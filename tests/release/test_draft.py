@@ -1,4 +1,4 @@
-"""Tests of release.py: the lock, releases that vanish unless published, the switch of current, pruning."""
+"""Tests of release/__init__.py: the lock, releases that vanish unless published, the switch, pruning."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from bassin_kg.release import (
     new_release,
     new_release_id,
     read_manifest,
+    release_id,
 )
+from bassin_kg.release.dumps import SPECS, DumpFile
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only, open_store, published_release
 
@@ -138,3 +140,34 @@ def test_manifest_errors_name_the_file_and_what_to_run(settings: Settings) -> No
     assert caught.value.hint == "rebuild with `bassin-kg build`, then ingest again"
     (release / RELEASE_FILE).write_text(json.dumps({"graphs": {"deck": {}}}), encoding="utf-8")
     assert read_manifest(release, then="ingest") == {"graphs": {"deck": {}}}
+
+
+def test_release_id_sources(tmp_path: Path) -> None:
+    release = tmp_path / "releases" / "r42"
+    (release / "store").mkdir(parents=True)
+    assert release_id(release / "store") == "r42"
+    (release / "release.json").write_text('{"release": "2024-05-01-abc"}')
+    assert release_id(release / "store") == "2024-05-01-abc"
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    assert len(release_id(loose)) == 16
+
+
+def test_release_id_follows_the_current_link(tmp_path: Path) -> None:
+    (tmp_path / "releases" / "r7" / "store").mkdir(parents=True)
+    (tmp_path / "current").symlink_to(tmp_path / "releases" / "r7")
+    assert release_id(tmp_path / "current" / "store") == "r7"
+
+
+def test_the_manifest_is_stamped_with_the_release_its_time_and_its_files(settings: Settings) -> None:
+    spec = SPECS[0]
+    dump = DumpFile(spec, spec.name, 12, "ab" * 32, None)
+    with new_release(settings) as draft:
+        old = {"graphs": {"deck": {}}, "release": "older", "created": "2020-01-01T00:00:00+00:00"}
+        written = draft.write_manifest(old, files=[dump], created="2026-01-02T03:04:05+00:00")
+        on_disk = read_manifest(draft.dir, then="build")
+    assert on_disk == written
+    assert list(written)[:2] == ["release", "created"]
+    assert (written["release"], written["created"]) == (draft.id, "2026-01-02T03:04:05+00:00")
+    assert written["files"] == {spec.name: {"bytes": 12, "sha256": "ab" * 32}}
+    assert written["graphs"] == {"deck": {}}

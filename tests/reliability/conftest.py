@@ -38,7 +38,7 @@ COUNTS_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP
 
 
 def synthetic_fap2009(ctx: ConvertContext) -> list[GraphPart]:
-    """SYNTHETIC stand-in for convert/occupations.py (see the module docstring)."""
+    """SYNTHETIC stand-in for sources/occupations.py (see the module docstring)."""
     graph = new_graph()
     scheme = ctx.iris.scheme("fap2009")
     graph.add((scheme, RDF.type, SKOS.ConceptScheme))

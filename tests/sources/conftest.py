@@ -119,7 +119,7 @@ def closed_port_url() -> str:
 # --- our side (synthetic) --------------------------------------------------------------------------------
 def our_territories_graph(iris: Iris) -> Graph:
     """ZE2020 3205 and 3215, ZE2010 3123 (sharing communes with 3205), communes, départements 59 and 62,
-    region 32, in the shape of convert/territories.py. 62999 is a code the INSEE fixture lacks."""
+    region 32, in the shape of sources/territories.py. 62999 is a code the INSEE fixture lacks."""
     graph = Graph()
     add = graph.add
 

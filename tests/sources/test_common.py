@@ -1,4 +1,4 @@
-"""Tests of convert/common.py: tables read with line numbers, typed values, source records, paths."""
+"""Tests of sources/common.py: tables read with line numbers, typed values, source records, paths."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of convert/deck.py on the synthetic tables of tests/fixtures/curated-min (copied, then altered)."""
+"""Tests of sources/deck.py on the synthetic tables of tests/fixtures/curated-min (copied, then altered)."""
 
 from __future__ import annotations
 

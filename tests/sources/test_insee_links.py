@@ -1,4 +1,4 @@
-"""``link insee``: the real SPARQLWrapper client against a real local Oxigraph server holding the
+"""``link insee``: the real HTTP client against a real local Oxigraph server holding the
 SYNTHETIC INSEE fixture, and against servers that fail on purpose."""
 
 from __future__ import annotations

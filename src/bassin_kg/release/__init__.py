@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bassin_kg.errors import DataError, UsageError
+from bassin_kg.release.dumps import DumpFile
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 
@@ -37,6 +39,11 @@ RELEASE_FILE = "release.json"
 VALIDATION_FILE = "validation.txt"
 #: 20250126T074512.123456Z-3fa2c1: sorts by creation time; the suffix keeps two builds apart
 RELEASE_ID = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
+
+
+def now_stamp() -> str:
+    """The time written into a manifest: UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def new_release_id(now: datetime | None = None) -> str:
@@ -78,8 +85,20 @@ class ReleaseDraft:
             raise UsageError(f"no published build: run `bassin-kg build` first, then {then}")
         return read_manifest(self.previous, then=then)
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        (self.dir / RELEASE_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    def write_manifest(
+        self, manifest: dict[str, Any], *, files: Sequence[DumpFile] = (), created: str | None = None
+    ) -> dict[str, Any]:
+        """Write ``release.json``: ``manifest`` stamped with this release's id, its time and its dump files.
+
+        The one writer of the manifest (build, ingest, link and publish); returns what it wrote.
+        """
+        created = created or now_stamp()
+        # the id and time first, as a reader of the file expects them
+        written = {"release": self.id, "created": created, **manifest}
+        written["release"], written["created"] = self.id, created
+        written["files"] = {f.name: {"bytes": f.bytes, "sha256": f.sha256} for f in files}
+        (self.dir / RELEASE_FILE).write_text(json.dumps(written, indent=2, ensure_ascii=False) + "\n")
+        return written
 
     def publish(self) -> None:
         """Point ``current`` at this release (readers see the old or the new one, never neither)."""
@@ -137,6 +156,27 @@ def read_manifest(release_dir: Path, *, then: str) -> dict[str, Any]:
             hint="rebuild with `bassin-kg build`",
         )
     return manifest
+
+
+def release_id(store_path: Path) -> str:
+    """The release a store belongs to: ``release.json``'s id, the ``releases/<id>`` folder, or a hash.
+
+    The one reader of the release id; a store outside a release (``--store PATH``) is known by its path
+    and the last change of its files.
+    """
+    resolved = store_path.resolve()
+    manifest = resolved.parent / RELEASE_FILE
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("release"), str) and data["release"]:
+            return str(data["release"])
+    if resolved.parent.parent.name == "releases":
+        return resolved.parent.name
+    stamp = max((p.stat().st_mtime_ns for p in resolved.iterdir()), default=0) if resolved.is_dir() else 0
+    return hashlib.sha256(f"{resolved}\0{stamp}".encode()).hexdigest()[:16]
 
 
 def drop_frames(exc: BaseException) -> None:

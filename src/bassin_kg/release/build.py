@@ -13,33 +13,24 @@ violation, Ctrl-C) removes the half-written release and leaves ``current`` as it
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from bassin_kg import validate
 from bassin_kg.errors import DataError, ValidationFailed
-from bassin_kg.namespaces import PREFIXES, Iris
+from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release
+from bassin_kg.release.dumps import RELEASE_SPECS, DumpFile, write_dumps
 from bassin_kg.settings import Settings
 from bassin_kg.sources.base import ConvertContext, GraphPart
 from bassin_kg.sources.registry import converters
 from bassin_kg.store import open_store
 
-TURTLE_DUMP = "bassin-minier.ttl"
-NQUADS_DUMP = "bassin-minier.nq"
+TURTLE_DUMP, NQUADS_DUMP = (spec.name for spec in RELEASE_SPECS)
 STEPS = 5
-
-
-@dataclass(frozen=True)
-class DumpFile:
-    name: str
-    bytes: int
-    sha256: str
 
 
 @dataclass
@@ -110,13 +101,11 @@ def _write_release(
         (draft.dir / VALIDATION_FILE).write_text(rendered, encoding="utf-8")
         verdict = report.verdict()
     with progress.step("dump"):
-        dumps = write_dumps(store, draft.dir / "dist")
+        dumps = write_dumps(store, draft.dir / "dist", RELEASE_SPECS, counted=False)
         store.flush()
         del store  # closes the store (releases its lock) before readers open it through `current`
         draft.write_manifest(
             {
-                "release": draft.id,
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 "base_iri": settings.base_iri,
                 "all_france": all_france,
                 "graphs": {
@@ -128,8 +117,8 @@ def _write_release(
                     for part in parts
                 },
                 "validation": verdict,
-                "files": {d.name: {"bytes": d.bytes, "sha256": d.sha256} for d in dumps},
-            }
+            },
+            files=dumps,
         )
     notes = [note for part in parts for note in part.notes]
     return BuildResult(draft.id, draft.dir, settings.current_release, graphs, dumps, verdict, notes)
@@ -162,27 +151,6 @@ def load_parts(store: ox.Store, parts: list[GraphPart], data: dict[str, bytes], 
         store.bulk_load(data[part.name], format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
         counts[part.name] = len(part.graph)
     return counts
-
-
-def write_dumps(store: ox.Store, dist: Path) -> list[DumpFile]:
-    """The union of all graphs as Turtle, and every named graph as N-Quads."""
-    dist.mkdir(parents=True)
-    turtle = dist / TURTLE_DUMP
-    # CONSTRUCT over the union default graph yields each distinct triple once, grouped by subject.
-    union = store.query("CONSTRUCT WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
-    assert isinstance(union, ox.QueryTriples), "a CONSTRUCT query returns triples"
-    ox.serialize(union, str(turtle), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
-    nquads = dist / NQUADS_DUMP
-    store.dump(str(nquads), ox.RdfFormat.N_QUADS)
-    return [_describe(turtle), _describe(nquads)]
-
-
-def _describe(path: Path) -> DumpFile:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return DumpFile(path.name, path.stat().st_size, digest.hexdigest())
 
 
 def _size(count: int) -> str:

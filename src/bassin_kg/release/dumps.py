@@ -17,6 +17,7 @@ from typing import IO, cast
 import pyoxigraph as ox
 
 from bassin_kg.namespaces import PREFIXES
+from bassin_kg.store import count_triples
 
 CHECKSUMS = "checksums.sha256"
 #: the publications office's file-type authority (what DCAT-AP wants in dct:format)
@@ -55,6 +56,8 @@ SPECS: tuple[DumpSpec, ...] = (
     DumpSpec("nq", "bassin-minier.nq", "application/n-quads", "RDF_N_QUADS", "N-Quads", True),
     DumpSpec("trig", "bassin-minier.trig", "application/trig", "RDF_TRIG", "TriG", True),
 )
+#: the dumps every release carries (build, ingest, link); ``publish`` writes all of :data:`SPECS`
+RELEASE_SPECS: tuple[DumpSpec, ...] = (SPECS[0], SPECS[3])
 SOURCE_SPEC = DumpSpec("source", "", "application/n-triples", "RDF_N_TRIPLES", "N-Triples", False, True)
 
 
@@ -67,7 +70,7 @@ class DumpFile:
     name: str
     bytes: int
     sha256: str
-    statements: int
+    statements: int | None
     #: the named graphs it holds (names, as in release.json)
     graphs: tuple[str, ...] = ()
 
@@ -118,40 +121,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def union_size(store: ox.Store) -> int:
-    """Distinct triples in the union of the graphs."""
-    return _count(
-        store, "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
-    )
+def write_dumps(
+    store: ox.Store, dist: Path, specs: Sequence[DumpSpec] = SPECS, *, counted: bool = True
+) -> list[DumpFile]:
+    """Write the dumps ``specs`` into ``dist``: the one dump writer of a release.
 
-
-def graph_sizes(store: ox.Store) -> dict[str, int]:
-    """Triples per named graph IRI."""
-    solutions = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert isinstance(solutions, ox.QuerySolutions)
-    sizes: dict[str, int] = {}
-    for row in solutions:
-        graph, count = row["g"], row["n"]
-        if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
-            sizes[graph.value] = int(count.value)
-    return sizes
-
-
-def _count(store: ox.Store, query: str) -> int:
-    solutions = store.query(query)
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        term = row["n"]
-        if isinstance(term, ox.Literal):
-            return int(term.value)
-    return 0
-
-
-def write_dumps(store: ox.Store, dist: Path) -> list[DumpFile]:
-    """Write every dump of :data:`SPECS` into ``dist`` (which must exist)."""
-    union, quads = union_size(store), len(store)
+    ``counted`` False leaves ``statements`` unknown (None): counting the union's distinct triples is a
+    query over the whole store, which a build or an ingest does not need.
+    """
+    dist.mkdir(parents=True, exist_ok=True)
+    union, quads = (count_triples(store), len(store)) if counted else (None, None)
     files = []
-    for spec in SPECS:
+    for spec in specs:
         path = dist / spec.name
         WRITERS[spec.key](store, path)
         count = quads if spec.named_graphs else union
@@ -170,11 +151,7 @@ def write_source_dump(store: ox.Store, dist: Path, key: str, graphs: Sequence[tu
     assert isinstance(triples, ox.QueryTriples)
     with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as out:
         ox.serialize(triples, cast(IO[bytes], out), ox.RdfFormat.N_TRIPLES)
-    count = _count(
-        store,
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} "
-        "GRAPH ?g { ?s ?p ?o } } }",
-    )
+    count = count_triples(store, [iri for _, iri in graphs])
     name = f"sources/{key}.nt.gz"
     return DumpFile(
         SOURCE_SPEC, name, path.stat().st_size, sha256_of(path), count, tuple(n for n, _ in graphs)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,12 +20,12 @@ from bassin_kg import validate
 from bassin_kg.errors import ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release
-from bassin_kg.release.build import write_dumps
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release, now_stamp
+from bassin_kg.release.dumps import RELEASE_SPECS, write_dumps
 from bassin_kg.settings import Settings
 from bassin_kg.sources.base import ConvertContext, Loaded, Loader
 from bassin_kg.sources.ontology import ONTOLOGY_FILE
-from bassin_kg.store import open_store, published_release
+from bassin_kg.store import count_triples, open_store, published_release
 
 
 @dataclass
@@ -150,26 +149,14 @@ def _write_graph(
     if store.contains_named_graph(graph):
         store.remove_graph(graph)
     store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=graph)
-    triples = _count(store, graph)
-    dumps = write_dumps(store, draft.dir / "dist")
+    triples = count_triples(store, [graph.value])
+    dumps = write_dumps(store, draft.dir / "dist", RELEASE_SPECS, counted=False)
     store.flush()
     del store  # closes the store before readers open it through `current`
-    manifest["release"] = draft.id
-    manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    created = now_stamp()
     manifest["graphs"][name] = {"iri": str(iris.graph(name)), "triples": triples, "sources": sources}
-    manifest["files"] = {d.name: {"bytes": d.bytes, "sha256": d.sha256} for d in dumps}
     manifest.setdefault("ingested", []).append(
-        {"graph": name, "sources": sources, "validation": validation, "at": manifest["created"]}
+        {"graph": name, "sources": sources, "validation": validation, "at": created}
     )
-    draft.write_manifest(manifest)
+    draft.write_manifest(manifest, files=dumps, created=created)
     return triples
-
-
-def _count(store: ox.Store, graph: ox.NamedNode) -> int:
-    solutions = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
-    assert isinstance(solutions, ox.QuerySolutions)
-    for solution in solutions:
-        term = solution["n"]
-        if isinstance(term, ox.Literal):
-            return int(term.value)
-    return 0

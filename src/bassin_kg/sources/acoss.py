@@ -29,6 +29,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
 
 from bassin_kg.errors import DataError
+from bassin_kg.extract.csvio import csv_records
 from bassin_kg.namespaces import BM, INTERVAL_QUARTER, QB, SDMX_ATT, SDMX_CODE, SDMX_DIM, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.sources.base import (
@@ -41,7 +42,7 @@ from bassin_kg.sources.base import (
     fixed_entry,
     new_graph,
 )
-from bassin_kg.sources.common import SourceRecords, csv_records, read_reference, relative_to_root
+from bassin_kg.sources.common import SourceRecords, read_reference, relative_to_root
 
 DATASET = "acoss-effectifs-ze"
 GRAPH = "acoss"

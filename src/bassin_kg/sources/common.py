@@ -6,7 +6,6 @@ and the value, and says what to do.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,6 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from bassin_kg.errors import DataError
+from bassin_kg.extract.csvio import csv_records
 from bassin_kg.namespaces import BM, Iris
 
 #: the reference tables' folder, relative to the project root
@@ -156,30 +156,6 @@ def read_reference(data_dir: Path, name: str, columns: Sequence[str]) -> Table:
         columns,
         hint="restore it from data/reference (see its README)",
     )
-
-
-def csv_records(
-    lines: Iterable[str], file: str | Path, *, delimiter: str = ","
-) -> Iterator[tuple[int, list[str]]]:
-    """Each record of CSV text with the line it starts on (a quoted field may span lines).
-
-    A malformed file is a DataError naming the line: e.g. a field over the csv module's 128 kB limit,
-    when an unclosed quote swallows the rest of the file.
-    """
-    reader = csv.reader(lines, delimiter=delimiter)
-    consumed = 0
-    try:
-        for fields in reader:
-            # the record starts on the line after the previous one ended
-            line, consumed = consumed + 1, reader.line_num
-            yield line, fields
-    except csv.Error as exc:
-        raise DataError(
-            f"not a readable CSV table ({exc})",
-            file=file,
-            line=reader.line_num,
-            hint="look for an unclosed double quote on or before this line",
-        ) from None
 
 
 def _read(handle: Iterable[str], relative: str, columns: Sequence[str]) -> Table:

@@ -20,29 +20,20 @@ as it was. Requests have a timeout and are retried a bounded number of times wit
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import re
 import time
-import urllib.error
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
-from SPARQLWrapper import JSON, POST, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import (
-    EndPointInternalError,
-    EndPointNotFound,
-    QueryBadFormed,
-    Unauthorized,
-    URITooLong,
-)
 
 from bassin_kg import __version__
 from bassin_kg.errors import BassinKgError, DataError, UsageError
@@ -57,7 +48,7 @@ from bassin_kg.sources.base import (
     fixed_entry,
     new_graph,
 )
-from bassin_kg.store import open_read_only, published_release
+from bassin_kg.store import HttpClient, HttpError, open_read_only, published_release
 
 GRAPH_NAME = "insee-links"
 #: the IRI the committed federated queries name in SERVICE (rewritten to the configured endpoint)
@@ -65,7 +56,15 @@ INSEE_SERVICE = "http://rdf.insee.fr/sparql"
 #: codes per lookup request: keeps a request well below the size limits of public endpoints
 BATCH = 200
 #: HTTP statuses that say "try again later"
-_TRANSIENT_HTTP = {408, 429, 502, 503, 504}
+_TRANSIENT_HTTP = {408, 429, 500, 502, 503, 504}
+#: statuses that say the request itself is refused (named as SPARQL clients name them)
+_REFUSALS = {
+    400: "QueryBadFormed",
+    401: "Unauthorized",
+    403: "Unauthorized",
+    404: "EndPointNotFound",
+    414: "URITooLong",
+}
 _CODE = re.compile(r"^[0-9A-Z]{1,9}$")
 
 
@@ -168,15 +167,11 @@ def _few(codes: Sequence[str], limit: int = 10) -> str:
 
 
 # --- the client ------------------------------------------------------------------------------------------
-class _TransientError(Exception):
-    """A failure worth retrying (connection refused, timeout, 5xx)."""
-
-
 Rows = list[dict[str, dict[str, str]]]
 
 
 class SparqlClient:
-    """SELECT queries over HTTP with SPARQLWrapper: per-request timeout, bounded retries with backoff."""
+    """SELECT queries over the shared HTTP client: per-request timeout, bounded retries with backoff."""
 
     def __init__(
         self,
@@ -187,73 +182,72 @@ class SparqlClient:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if retries < 0:
-            raise ValueError("retries must be >= 0")
         self.endpoint = endpoint
-        # SPARQLWrapper keeps whole seconds (and 0 would mean "no timeout")
+        # whole seconds, at least one, as the lookup has always counted them
         self.timeout = max(1, math.ceil(timeout))
-        self.retries = retries
-        self.backoff = backoff
-        self.sleep = sleep
-        self.requests = 0
+        self.http = HttpClient(
+            timeout=self.timeout,
+            retries=retries,
+            backoff=backoff,
+            sleep=sleep,
+            headers={"User-Agent": f"bassin-kg/{__version__}"},
+            retry_on=lambda status: status is None or status in _TRANSIENT_HTTP,
+        )
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
 
     def select(self, query: str) -> Rows:
         """The bindings of a SELECT query; an EndpointError after the last failed attempt."""
-        attempts = self.retries + 1
-        last = ""
-        for attempt in range(attempts):
-            try:
-                return self._once(query)
-            except _TransientError as exc:
-                last = str(exc)
-                if attempt + 1 < attempts:
-                    self.sleep(self.backoff * 2**attempt)
-        raise EndpointError(
-            f"the SPARQL endpoint {self.endpoint} failed {attempts} time(s), last: {last}. "
-            "Nothing was written and the build is unchanged; check the network or the address "
-            "(--endpoint, BASSIN_KG_INSEE_ENDPOINT) and try again later"
-        )
-
-    def _once(self, query: str) -> Rows:
-        self.requests += 1
-        wrapper = SPARQLWrapper(self.endpoint, agent=f"bassin-kg/{__version__}")
-        wrapper.setQuery(query)
         # POST: a lookup of 200 codes is too long for a GET URL on some servers
-        wrapper.setMethod(POST)
-        wrapper.setReturnFormat(JSON)
-        wrapper.setTimeout(self.timeout)
+        body = urlencode({"query": query}).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/sparql-results+json",
+        }
         try:
-            answer: Any = wrapper.queryAndConvert()
-        except EndPointInternalError:
-            raise _TransientError("HTTP 500 (internal server error)") from None
-        except (QueryBadFormed, EndPointNotFound, Unauthorized, URITooLong) as exc:
-            raise EndpointError(
-                f"the SPARQL endpoint {self.endpoint} refused the lookup ({type(exc).__name__}): "
-                f"{_short(exc)}. Nothing was written; check that the address is a SPARQL endpoint"
-            ) from None
-        except urllib.error.HTTPError as exc:
-            if exc.code in _TRANSIENT_HTTP:
-                raise _TransientError(f"HTTP {exc.code} ({exc.reason})") from None
-            raise EndpointError(
-                f"the SPARQL endpoint {self.endpoint} answered HTTP {exc.code} ({exc.reason}). "
-                "Nothing was written; check the address"
-            ) from None
-        except TimeoutError:
-            raise _TransientError(f"no answer within {self.timeout} s") from None
-        except urllib.error.URLError as exc:
-            raise _TransientError(f"cannot connect ({exc.reason})") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise _TransientError(f"connection failed ({type(exc).__name__}: {exc})") from None
-        except ValueError:  # json.JSONDecodeError: an HTML error page, a proxy's answer
+            _status, answer = self.http.send("POST", self.endpoint, body, headers)
+        except HttpError as exc:
+            raise self._explain(exc) from None
+        try:
+            decoded: Any = json.loads(answer)
+        except ValueError:  # an HTML error page, a proxy's answer
             raise EndpointError(
                 f"the answer of {self.endpoint} is not SPARQL JSON results; check that the address "
                 "is a SPARQL endpoint (for INSEE: http://rdf.insee.fr/sparql)"
             ) from None
-        return _bindings(answer, self.endpoint)
+        return _bindings(decoded, self.endpoint)
+
+    def _explain(self, exc: HttpError) -> EndpointError:
+        reason = _short_text(exc.reason)
+        if exc.status is not None and exc.status not in _TRANSIENT_HTTP:
+            refusal = _REFUSALS.get(exc.status)
+            if refusal:
+                return EndpointError(
+                    f"the SPARQL endpoint {self.endpoint} refused the lookup ({refusal}): "
+                    f"HTTP {exc.status} {reason}. Nothing was written; check that the "
+                    "address is a SPARQL endpoint"
+                )
+            return EndpointError(
+                f"the SPARQL endpoint {self.endpoint} answered HTTP {exc.status} ({reason}). "
+                "Nothing was written; check the address"
+            )
+        if exc.status is not None:
+            last = f"HTTP {exc.status} ({reason})"
+        elif exc.timed_out:
+            last = f"no answer within {self.timeout} s"
+        else:
+            last = f"cannot connect ({exc.reason})"
+        return EndpointError(
+            f"the SPARQL endpoint {self.endpoint} failed {self.http.retries + 1} time(s), last: {last}. "
+            "Nothing was written and the build is unchanged; check the network or the address "
+            "(--endpoint, BASSIN_KG_INSEE_ENDPOINT) and try again later"
+        )
 
 
-def _short(exc: Exception) -> str:
-    text = " ".join(str(exc).split())
+def _short_text(text: str) -> str:
+    text = " ".join(text.split())
     return text[:300] + ("…" if len(text) > 300 else "")
 
 
