@@ -38,24 +38,19 @@ unknown (the replacing request got no answer) and which staging graphs may be le
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import secrets
-import socket
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import Message
 from enum import Enum
-from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from bassin_kg.errors import BassinKgError, UsageError
-from bassin_kg.store import open_read_only
+from bassin_kg.errors import UsageError
+from bassin_kg.store import HttpClient, HttpError, open_read_only
 
 NTRIPLES = "application/n-triples"
 #: GSP path suffix -> (query path, update path or None) of the usual servers
@@ -67,25 +62,8 @@ KNOWN_LAYOUTS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
-class PushError(BassinKgError):
-    """One request of the push failed for good (after its retries).
-
-    ``status`` is the HTTP status of the last answer, None when the server did not answer (refused,
-    closed or timed out); ``reached`` is False when every attempt was refused (the server never saw it).
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, reached: bool = True) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reached = reached
-
-    @property
-    def answered(self) -> bool:
-        return self.status is not None
-
-    @property
-    def retryable(self) -> bool:
-        return self.status is None or self.status >= 500 or self.status == 429
+#: a request of the push that failed for good (the shared HTTP client's error)
+PushError = HttpError
 
 
 @dataclass(frozen=True)
@@ -209,35 +187,32 @@ class PushReport:
         return "\n".join(lines)
 
 
-class Client:
-    """HTTP with a timeout, bounded retries and optional authentication (standard library only)."""
+class Client(HttpClient):
+    """The shared HTTP client, with the remote's timeout, retries and authentication.
+
+    Basic or bearer credentials go in every request, Digest answers every challenge: the count queries
+    and the updates need them as much as the PUTs (Fuseki protects ``/ds/query`` too).
+    """
 
     def __init__(self, remote: Remote, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.remote = remote
-        self.sleep = sleep
-        self.headers: dict[str, str] = {}
-        self.digest: urllib.request.HTTPDigestAuthHandler | None = None
-        #: the server's last Digest challenge (realm, nonce…), reused for the next requests
-        self.challenge: dict[str, str] | None = None
+        headers: dict[str, str] = {}
+        digest: tuple[str, str] | None = None
         if remote.user and remote.digest:
-            manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-            # every URL of the push, not only the store's: the count queries and updates need it too
-            for url in (remote.store_url, remote.query_url, remote.update_url):
-                if url:
-                    parts = urlsplit(url)
-                    manager.add_password(
-                        None, f"{parts.scheme}://{parts.netloc}/", remote.user, remote.token or ""
-                    )
-            self.digest = urllib.request.HTTPDigestAuthHandler(manager)
+            digest = (remote.user, remote.token or "")
         elif remote.user:
             pair = f"{remote.user}:{remote.token or ''}".encode()
-            self.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         elif remote.token:
-            self.headers["Authorization"] = f"Bearer {remote.token}"
-
-    def pause(self, attempt: int) -> None:
-        """Exponential backoff before retry number ``attempt`` (1, 2, …)."""
-        self.sleep(self.remote.backoff * 2 ** (attempt - 1))
+            headers["Authorization"] = f"Bearer {remote.token}"
+        super().__init__(
+            timeout=remote.timeout,
+            retries=remote.retries,
+            backoff=remote.backoff,
+            sleep=sleep,
+            headers=headers,
+            digest=digest,
+        )
+        self.remote = remote
 
     def send(
         self,
@@ -248,108 +223,19 @@ class Client:
         *,
         attempts: int | None = None,
     ) -> tuple[int, bytes]:
-        """The status and body of the first answer that is not worth retrying; raises PushError.
-
-        ``attempts`` defaults to one try plus ``remote.retries``; give 1 for a request that must not be
-        resent blindly.
-        """
-        attempts = self.remote.retries + 1 if attempts is None else attempts
-        error = PushError(f"{method} {url}: not sent")
-        reached = False  # did any attempt get through? then the server may have acted on it
-        for attempt in range(attempts):
-            if attempt:
-                self.pause(attempt)
-            try:
-                status, reason, answer = self._authenticated(method, url, body, {**self.headers, **headers})
-            except (TimeoutError, OSError, HTTPException) as exc:
-                error = self._no_answer(method, url, exc)
-            else:
-                if status < 400:
-                    return status, answer
-                text = answer[:300].decode("utf-8", "replace").strip()
-                last = f"HTTP {status} {reason}" + (f": {text}" if text else "")
-                if status in (401, 403):
-                    last += " (refused credentials: check --user, --digest and BASSIN_KG_PUBLISH_TOKEN)"
-                error = PushError(f"{method} {url}: {last}", status=status)
-                if not error.retryable:
-                    raise error from None
-            reached = reached or error.reached
-        suffix = f" (after {attempts} attempt(s))" if attempts > 1 else ""
-        raise PushError(f"{error}{suffix}", status=error.status, reached=reached)
-
-    def _authenticated(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, str, bytes]:
-        """One exchange; with Digest, signed with the last challenge's nonce, and once more on a new one.
-
-        Reusing the nonce (the nonce count goes up) spares sending each graph twice, the first time only
-        to be refused; a server that wants a fresh nonce answers 401 with it.
-        """
-        signed = self._signed(method, url, body, headers)
-        status, reason, answer_headers, answer = self._exchange(method, url, body, signed)
-        challenge = answer_headers.get("WWW-Authenticate", "")
-        if status == 401 and self.digest is not None and challenge.lower().startswith("digest "):
-            self.challenge = urllib.request.parse_keqv_list(
-                [part for part in urllib.request.parse_http_list(challenge.split(" ", 1)[1]) if part]
-            )
-            resigned = self._signed(method, url, body, headers)
-            if resigned is not headers:
-                status, reason, answer_headers, answer = self._exchange(method, url, body, resigned)
-        return status, reason, answer
-
-    def _signed(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> dict[str, str]:
-        """``headers`` with a Digest ``Authorization`` for the known challenge (the same dict without)."""
-        if self.digest is None or self.challenge is None:
-            return headers
-        request = urllib.request.Request(url, data=body, method=method)
-        authorization = self.digest.get_authorization(request, self.challenge)
-        if not authorization:
-            return headers
-        # get_authorization gives the parameters only; urllib's own retry adds the scheme
-        return {**headers, "Authorization": f"Digest {authorization}"}
-
-    def _exchange(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, str, Message, bytes]:
-        """Send one request and read its answer, even when the server closed while the body was sent."""
-        parts = urlsplit(url)
-        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        connection = kind(parts.hostname or "", parts.port, timeout=self.remote.timeout)
+        """:meth:`HttpClient.send`, with what to check when the server refuses the credentials."""
         try:
-            connection.putrequest(method, urlunsplit(("", "", parts.path or "/", parts.query, "")))
-            for name, value in headers.items():
-                connection.putheader(name, value)
-            if body is not None:
-                connection.putheader("Content-Length", str(len(body)))
-            connection.endheaders()
-            send_error: OSError | None = None
-            if body:
-                try:
-                    connection.send(body)
-                except (BrokenPipeError, ConnectionResetError) as exc:
-                    # a server refusing the request (401, 413…) may answer and close before reading it all
-                    send_error = exc
-            try:
-                response = connection.getresponse()
-            except (OSError, HTTPException):
-                if send_error is not None:
-                    raise send_error from None
+            return super().send(method, url, body, headers, attempts=attempts)
+        except PushError as exc:
+            if exc.status not in (401, 403):
                 raise
-            return response.status, response.reason, response.headers, response.read()
-        finally:
-            connection.close()
-
-    def _no_answer(self, method: str, url: str, exc: OSError | HTTPException) -> PushError:
-        if isinstance(exc, ConnectionRefusedError | socket.gaierror):
-            reason = (
-                "connection refused" if isinstance(exc, ConnectionRefusedError) else f"unknown host: {exc}"
+            hinted = PushError(
+                f"{exc} (refused credentials: check --user, --digest and BASSIN_KG_PUBLISH_TOKEN)",
+                status=exc.status,
+                reached=exc.reached,
             )
-            return PushError(f"{method} {url}: no answer ({reason})", reached=False)
-        if isinstance(exc, TimeoutError):
-            return PushError(f"{method} {url}: no answer within the {self.remote.timeout:g} s timeout")
-        if isinstance(exc, ConnectionError | http.client.RemoteDisconnected):
-            return PushError(f"{method} {url}: no answer (the server closed the connection: {exc})")
-        return PushError(f"{method} {url}: no answer ({exc})")
+            hinted.reason = exc.reason
+            raise hinted from None
 
     def count(self, graph: str, *, attempts: int | None = None) -> int:
         """Triples in ``graph`` on the server, read through its SPARQL query endpoint."""
