@@ -20,10 +20,10 @@ After each graph, its triple count on the server is read back through the SPARQL
 Virtuoso ``/sparql-graph-crud-auth`` → ``/sparql``) and compared with the local store.
 
 Authentication covers every URL of the push (store, query, update): a bearer token or Basic credentials
-go in every request; with ``--digest`` each request answers the server's challenge. Requests are sent
-with :mod:`http.client`, not urllib, because a server may answer 401 and close the connection while the
-body is still being sent (Virtuoso does): the answer is read after a failed send, so a refused password
-is reported as such ("NOT pushed", HTTP 401) instead of as a broken pipe.
+go in every request; with ``--digest`` each request answers the server's challenge. The shared
+:class:`~bassin_kg.store.HttpClient` reads the answer even when the server sent it and closed while the
+body was still going out (Virtuoso answers 401 so), so a refused password is reported as such ("NOT
+pushed", HTTP 401) instead of as a broken pipe.
 
 Faults. Requests have a timeout (per socket operation: connect, send, each read) and are retried a
 bounded number of times (no answer, 5xx, 429) with exponential backoff. The copy is never resent blindly:
