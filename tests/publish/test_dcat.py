@@ -25,6 +25,7 @@ from bassin_kg.publish.dcat import (
     SHAPES_FILES,
     SPDX,
     THEME,
+    VOCABULARY_LABELS,
     CatalogInput,
     CatalogOptions,
     catalog_graph,
@@ -281,6 +282,8 @@ def test_sources_group_the_graphs() -> None:
     ]
     metiers = next(s for s in sources_of(names) if s.key == "metiers")
     assert metiers.graphs == ("fap2009", "rome")
+    # every theme a source can have is typed with its EU label (the catalogue cannot fetch them)
+    assert {THEME[t] for s in sources_of(names) for t in s.themes} <= set(VOCABULARY_LABELS)
 
 
 def test_the_publisher_has_an_adms_type_when_it_is_known(

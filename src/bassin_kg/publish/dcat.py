@@ -554,6 +554,8 @@ def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
 
 def _concept(graph: Graph, concept: URIRef) -> None:
     """A concept of an EU or ADMS vocabulary, typed, with its scheme and labels."""
+    if concept not in VOCABULARY_LABELS:
+        raise KeyError(f"{concept}: add its scheme and labels (from its vocabulary) to VOCABULARY_LABELS")
     scheme, labels = VOCABULARY_LABELS[concept]
     graph.add((concept, RDF.type, SKOS.Concept))
     graph.add((concept, SKOS.inScheme, scheme))
