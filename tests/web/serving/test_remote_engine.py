@@ -10,8 +10,8 @@ import pytest
 from bassin_kg.errors import StoreError, UsageError
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
-from bassin_kg.web.engine import JobError, QueryJob
-from bassin_kg.web.remote_engine import RemoteEngine, canonical_booleans, release_graphs
+from bassin_kg.web.serving.engine import JobError, QueryJob
+from bassin_kg.web.serving.remote_engine import RemoteEngine, canonical_booleans, release_graphs
 from serving import free_port
 
 BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"

@@ -30,7 +30,7 @@ import httpx
 import pyoxigraph as ox
 
 from bassin_kg.errors import StoreError
-from bassin_kg.web.engine import (
+from bassin_kg.web.serving.engine import (
     _RDF_FORMATS,
     _RESULT_FORMATS,
     GraphReadJob,
