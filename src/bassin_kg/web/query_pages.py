@@ -175,14 +175,18 @@ async def query_page(request: Request) -> Response:
         return protocol_error_response(request, exc)
     error: str | None = None
     status = 200
+    unavailable = await query_forms.unavailable_queries(queries, settings, service)
+    notice: str | None = None
     if text is None and chosen is not None:
         if chosen in queries:
             text = _example_text(queries[chosen], iris)
+            # shown, not run: it cannot answer here, and saying why beats the endpoint's refusal
+            notice = unavailable.get(chosen)
         else:
             error, status = f"Aucune requête nommée « {chosen} ».", 404
     result: ResultTable | None = None
     downloads: list[dict[str, str]] = []
-    if text is not None and text.strip() and error is None:
+    if text is not None and text.strip() and error is None and notice is None:
         try:
             result = await run_for_page(
                 service, text, settings.html_row_cap, Labels(links_of(request)), public=True
@@ -195,7 +199,6 @@ async def query_page(request: Request) -> Response:
     # with the YASGUI bundle installed, the page also carries each named query's text for the editor
     editor = vendor.editor_assets(settings, root_of(request))
     named_texts = {q.name: _example_text(q, iris) for q in queries.values()} if editor else {}
-    unavailable = await query_forms.unavailable_queries(queries, settings, service)
     csp = vendor.editor_csp(CONTENT_SECURITY_POLICY) if editor else CONTENT_SECURITY_POLICY
     return page(
         request,
@@ -208,6 +211,7 @@ async def query_page(request: Request) -> Response:
         query_text=text if text is not None else DEFAULT_QUERY,
         queries=sorted(queries.values(), key=lambda q: q.title),
         unavailable=unavailable,
+        notice=notice,
         base_iri=Links(settings.base_iri).base,
         ontology_iri=ONTOLOGY,
         column_labels=query_forms.COLUMN_LABELS,
