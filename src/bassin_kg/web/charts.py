@@ -64,6 +64,11 @@ def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colo
         }
         for i, f in enumerate(figures)
     ]
+    x_scale: dict[str, object] = {}
+    lowest = min((f.value for f in figures), default=0.0)
+    if lowest < 0:
+        # room on the left of the longest negative bar for its value, clear of the names
+        x_scale = {"domain": [lowest * 1.6, max(0.0, *(f.value for f in figures))], "nice": False}
     return {
         "$schema": SCHEMA,
         "description": description,
@@ -86,6 +91,7 @@ def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colo
                 "type": "quantitative",
                 "title": value_title,
                 "axis": {"labelFontSize": 11, "titleFontSize": 12, "tickCount": 5},
+                **({"scale": x_scale} if x_scale else {}),
             },
         },
         "layer": [
