@@ -101,9 +101,11 @@ def test_a_browser_gets_a_page_not_a_file(client: TestClient, path: str, heading
     # an RDF client asking the same URL still gets RDF
     rdf = client.get(path, headers={"Accept": "text/turtle"})
     assert rdf.headers["content-type"].startswith("text/turtle")
-    assert client.get(path, params={"format": "ttl"}, headers={"Accept": BROWSER}).headers[
-        "content-type"
-    ].startswith("text/turtle")
+    assert (
+        client.get(path, params={"format": "ttl"}, headers={"Accept": BROWSER})
+        .headers["content-type"]
+        .startswith("text/turtle")
+    )
 
 
 def test_dist_lists_the_downloads(client: TestClient, published: tuple[Settings, PublishResult]) -> None:
