@@ -170,6 +170,14 @@ class TestEndpointAndFiles:
         response = client.get("/sparql", params={"query": "ASK {}"}, headers=HTML)
         assert not response.headers["content-type"].startswith("text/html")
 
+    def test_an_unknown_address_is_a_french_page_for_browsers(self, client: TestClient) -> None:
+        text = page(client, "/nulle-part", 404)
+        assert "Page introuvable" in text
+        # programs keep FastAPI's JSON
+        assert client.get("/nulle-part", headers={"accept": "application/json"}).json() == {
+            "detail": "Not Found"
+        }
+
     def test_favicon_and_no_cdn_swagger(self, client: TestClient) -> None:
         icon = client.get("/favicon.ico")
         assert icon.status_code == 200

@@ -17,7 +17,9 @@ from pathlib import Path
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -30,7 +32,7 @@ from bassin_kg.web import pages, service_page, wellknown
 from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.fastpath import SparqlFastPath
 from bassin_kg.web.graph_store import GraphStore
-from bassin_kg.web.page_support import STATIC
+from bassin_kg.web.page_support import STATIC, error_page
 from bassin_kg.web.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.security import SecurityHeaders
 from bassin_kg.web.sparql import SparqlService, release_id
@@ -52,6 +54,16 @@ async def sparql_endpoint(request: Request) -> Response:
     if service_page.is_browser_visit(request):
         return service_page.service_page(request)
     return await _service(request).handle(request)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors (no such page, method not allowed): a French page for browsers, JSON for programs."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and "text/html" in (request.headers.get("accept") or ""):
+        return error_page(
+            request, 404, "Page introuvable", "Cette adresse ne correspond à aucune page de ce site."
+        )
+    return await http_exception_handler(request, exc)
 
 
 async def favicon(request: Request) -> Response:
@@ -176,6 +188,7 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         summary="SPARQL 1.1 Graph Store HTTP Protocol",
     )
     app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     # linked-data pages, /def (web/pages.py), /query and the named-query API (web/query_pages.py)
     pages.install(app)
     # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)
