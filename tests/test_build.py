@@ -26,6 +26,7 @@ from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
+from synthetic_places import add_places_and_parents
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "curated-min"
@@ -52,6 +53,8 @@ def synthetic_fap2009(ctx: ConvertContext) -> list[GraphPart]:
         graph.add((concept, SKOS.inScheme, scheme))
         graph.add((concept, SKOS.notation, Literal(code)))
         graph.add((concept, SKOS.prefLabel, Literal(f"famille {code}", lang="fr")))
+    # SYNTHETIC: the zones (insee-territoires) and FAP-87 parents the deck graph refers to
+    add_places_and_parents(ctx, graph, {code for row in table for code in row.text("codes_fap2009").split()})
     return [GraphPart("fap2009", graph)]
 
 

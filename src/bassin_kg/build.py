@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from bassin_kg import validate
+from bassin_kg import duplicates, validate
 from bassin_kg.convert import ConvertContext, GraphPart, converters
 from bassin_kg.errors import DataError, ValidationFailed
 from bassin_kg.namespaces import PREFIXES, Iris
@@ -97,6 +97,8 @@ def _write_release(
     iris = Iris(settings.base_iri)
     with progress.step("convert"):
         parts = convert_all(ConvertContext(settings, iris, all_france))
+        # each triple in one named graph, or the union default graph would count it twice
+        duplicates.refuse(duplicates.between_parts({part.name: part.graph for part in parts}))
     store = open_store(draft.store_path, create=True)
     with progress.step("load"):
         # serialised once: the store and the validator read the same N-Triples

@@ -8,26 +8,30 @@ removes the new release and leaves the published one untouched. Builds and inges
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph
+from rdflib.namespace import SKOS
 
-from bassin_kg import validate
-from bassin_kg.build import ONTOLOGY_FILE, write_dumps
+from bassin_kg import duplicates, validate
+from bassin_kg.build import NQUADS_DUMP, ONTOLOGY_FILE, TURTLE_DUMP, DumpFile
 from bassin_kg.convert import ConvertContext
 from bassin_kg.convert.common import relative_to_root
-from bassin_kg.errors import ValidationFailed
+from bassin_kg.errors import UsageError, ValidationFailed
 from bassin_kg.ingest import bmo as bmo_module
-from bassin_kg.namespaces import Iris
+from bassin_kg.namespaces import BM, IGEO, PREFIXES, Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release, published_release
 from bassin_kg.settings import Settings
-from bassin_kg.store import open_store
+from bassin_kg.store import open_read_only, open_store
 
 
 @dataclass
@@ -42,14 +46,17 @@ class IngestResult:
     validation: str
     timings: dict[str, float] = field(default_factory=dict)
     pruned: list[str] = field(default_factory=list)
+    #: what the user should know about the input (bassins created from the file…)
+    notices: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         total = sum(self.timings.values())
         steps = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.timings.items())
         return "\n".join(
             [
+                *(f"note: {notice}" for notice in self.notices),
                 f"ingested {self.rows} rows into graph {self.dataset} ({self.triples} triples)",
-                f"validation: {self.validation}",
+                f"validation of the new release (as `bassin-kg validate` reports it): {self.validation}",
                 f"published release {self.release_id}: {self.release_dir}",
                 f"time: {total:.1f} s ({steps})",
             ]
@@ -57,11 +64,7 @@ class IngestResult:
 
 
 def validate_data(settings: Settings, data: bytes, progress: Progress) -> validate.Report:
-    """SHACL-check N-Triples with the project's shapes (and the ontology, for the cube structures).
-
-    The fast validator gives pyshacl's results in seconds; if the shapes ever use a feature it does not
-    compile, pyshacl itself runs (slow on a national file, but never a skipped rule).
-    """
+    """SHACL-check N-Triples alone with the project's shapes (and the ontology, for the cube structures)."""
     ontology = Graph().parse(settings.root / ONTOLOGY_FILE, format="turtle")
     report = validate.validate_ntriples([data], settings.root / "shapes", ontology=ontology)
     for note in report.notes:
@@ -78,28 +81,50 @@ def check_and_publish(
     progress: Progress,
     timings: dict[str, float],
 ) -> tuple[str, Path, int, list[str], str]:
-    """Validate ``data`` (N-Triples), then publish it as graph ``name``; timings of both steps added.
+    """Publish ``data`` (N-Triples) as graph ``name`` in a new release, switched to only when the whole
+    release passes ``bassin-kg validate``'s check and holds each triple in one named graph.
 
     Returns the release id and folder, the graph's triple count, the pruned releases and the verdict.
     """
-    start = time.perf_counter()
-    with progress.step("validate"):
-        report = validate_data(settings, data, progress)
+    reports: list[validate.Report] = []
+
+    def check(graphs: list[bytes]) -> tuple[str, str]:
+        # `bassin-kg validate` checks the union of the release's named graphs: these are they, so the
+        # report is the one it gives on the release (without reading 800,000 triples back from disk)
+        report = validate.validate_ntriples(graphs, settings.root / "shapes")
+        for note in report.notes:
+            progress.info(f"note: {note}")
         if not report.conforms:
             raise ValidationFailed(report.render())
-    timings["validate"], start = time.perf_counter() - start, time.perf_counter()
-    with progress.step("load and publish"):
+        reports.append(report)
+        return report.verdict(), report.render()
+
+    with progress.step("load, validate and publish"):
         release_id, release_dir, triples, pruned = publish_graph(
-            settings,
-            Iris(settings.base_iri),
-            name,
-            data,
-            sources=sources,
-            validation=report.verdict(),
-            rendered=report.render(),
+            settings, Iris(settings.base_iri), name, data, sources=sources, check=check, timings=timings
         )
-    timings["publish"] = time.perf_counter() - start
-    return release_id, release_dir, triples, pruned, report.verdict()
+    return release_id, release_dir, triples, pruned, reports[0].verdict()
+
+
+def published_places(settings: Settings, name: str) -> dict[str, set[str]]:
+    """Codes of the BMO bassins and départements other graphs of the published release describe."""
+    release = published_release(settings, then="ingest")
+    store = open_read_only(release / "store")
+    graph = Iris(settings.base_iri).graph(name)
+    found: dict[str, set[str]] = {"bmo": set(), "departement": set()}
+    for key, cls, code in (
+        ("bmo", BM.BassinEmploiBMO, SKOS.notation),
+        ("departement", IGEO.Departement, IGEO.codeINSEE),
+    ):
+        query = (
+            f"SELECT DISTINCT ?code WHERE {{ GRAPH ?g {{ ?place a <{cls}> ; <{code}> ?code }} "
+            f"FILTER(?g != <{graph}>) }}"
+        )
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        found[key] = {s["code"].value for s in solutions if isinstance(s["code"], ox.Literal)}
+    del store
+    return found
 
 
 def ingest_bmo(
@@ -116,15 +141,30 @@ def ingest_bmo(
         bmo = bmo_module.read_bmo(
             path, known_codes=codes, known_bassins=known_bassins, bassins=bassins, display=shown
         )
+    notices, rows = bmo.notices(), len(bmo.rows)
+    for notice in notices:
+        progress.info(f"note: {notice}")
     timings["read"], start = time.perf_counter() - start, time.perf_counter()
-    with progress.step("convert"):
-        data = "".join(bmo_module.to_ntriples(bmo, iris, source_file=shown)).encode("utf-8")
-    timings["convert"] = time.perf_counter() - start
     name = bmo_module.dataset_name(bmo.year)
+    with progress.step("convert"):
+        places = published_places(settings, name)
+        # encoded chunk by chunk: one 800,000-line str would take 4 bytes a character ('œ' is not Latin-1)
+        data = b"".join(
+            chunk.encode("utf-8")
+            for chunk in bmo_module.to_ntriples(
+                bmo,
+                iris,
+                source_file=shown,
+                described_bassins=places["bmo"],
+                described_departments=places["departement"],
+            )
+        )
+        del bmo  # its rows are in `data` now
+    timings["convert"] = time.perf_counter() - start
     release_id, release_dir, triples, pruned, verdict = check_and_publish(
         settings, name, data, sources=[shown], progress=progress, timings=timings
     )
-    return IngestResult(name, len(bmo.rows), triples, release_id, release_dir, verdict, timings, pruned)
+    return IngestResult(name, rows, triples, release_id, release_dir, verdict, timings, pruned, notices)
 
 
 def publish_graph(
@@ -134,49 +174,193 @@ def publish_graph(
     data: bytes,
     *,
     sources: list[str],
-    validation: str,
-    rendered: str,
+    validation: str = "",
+    rendered: str = "",
+    check: Callable[[list[bytes]], tuple[str, str]] | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[str, Path, int, list[str]]:
-    """A new release = the current one with graph ``name`` replaced by ``data``; then switch to it."""
+    """A new release = the current one with graph ``name`` replaced by ``data``; then switch to it.
+
+    ``check``, given every named graph of the new release as N-Triples, validates it before the switch
+    and returns its verdict and report; without it, ``validation`` and ``rendered`` are recorded.
+    """
     published_release(settings, then="ingest")
+    steps = {} if timings is None else timings
+    start = time.perf_counter()
+
+    def lap(step: str) -> None:
+        nonlocal start
+        steps[step], start = time.perf_counter() - start, time.perf_counter()
+
     with new_release(settings) as draft:
-        triples = _write_graph(draft, iris, name, data, sources=sources, validation=validation)
-        old_report = draft.previous / VALIDATION_FILE if draft.previous else None
-        text = old_report.read_text(encoding="utf-8") if old_report and old_report.is_file() else ""
-        text += f"\n# ingest of graph {name} ({', '.join(sources)})\n{rendered}"
-        (draft.dir / VALIDATION_FILE).write_text(text, encoding="utf-8")
+        others = _other_graphs(draft, iris, name)
+        names = {str(iris.graph(other)): other for other in draft.previous_manifest(then="ingest")["graphs"]}
+        duplicates.refuse(_shared_triples(others, data, names, name), file=sources[0] if sources else None)
+        lap("one graph per triple")
+        # the store is written while the release is validated (RocksDB's bulk load and Oxigraph's
+        # queries release the GIL): on two cores this takes a third off a national ingest
+        written: list[tuple[int, list[DumpFile]]] = []
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                written.append(_write_graph(draft, iris, name, data, others))
+            except BaseException as exc:  # re-raised below, in the command's thread
+                failed.append(exc)
+
+        writer = threading.Thread(target=write, name="ingest-store-writer")
+        writer.start()
+        try:
+            if check is not None:
+                validation, rendered = check([*others.values(), data])
+                lap("validate")
+        finally:
+            # the store is closed before anything removes the release's folder
+            writer.join()
+        if failed:
+            raise failed[0]
+        triples, dumps = written[0]
+        lap("store and dumps")
+        (draft.dir / VALIDATION_FILE).write_text(rendered, encoding="utf-8")
+        _write_manifest(draft, iris, name, triples, dumps, sources=sources, validation=validation)
         draft.publish()
     return draft.id, draft.dir, triples, draft.pruned
 
 
-def _write_graph(
-    draft: ReleaseDraft, iris: Iris, name: str, data: bytes, *, sources: list[str], validation: str
-) -> int:
-    """Copy the published store, replace graph ``name``, rewrite the dumps and the manifest.
+def _other_graphs(draft: ReleaseDraft, iris: Iris, name: str) -> dict[str, bytes]:
+    """Every named graph of the published store but ``name``, as N-Triples, by graph IRI."""
+    if draft.previous is None:
+        raise UsageError("no published release: run `bassin-kg build` first")
+    store = open_read_only(draft.previous / "store")
+    target = str(iris.graph(name))
+    found: dict[str, bytes] = {}
+    for graph in store.named_graphs():
+        if isinstance(graph, ox.NamedNode) and graph.value != target:
+            dumped = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            assert dumped is not None, "dumping without an output returns the bytes"
+            found[graph.value] = dumped
+    del store
+    return found
 
-    The store is a local of this function: on a failure the release's cleanup clears this frame, and so
-    closes the store, before it removes the folder.
+
+def _shared_triples(
+    others: dict[str, bytes], data: bytes, names: dict[str, str], name: str
+) -> list[duplicates.Duplicate]:
+    """Triples of ``data`` that another graph holds too (none may: each triple lives in one graph).
+
+    Only lines whose subject another graph names can be shared, so the 800,000 lines of a national
+    file are compared by their subject first, as text (N-Triples as Oxigraph writes it and as the
+    converters write it: one triple per line, terms separated by one space).
+    """
+    owners: dict[bytes, list[str]] = {}
+    for graph, text in others.items():
+        for line in text.splitlines():
+            if line:
+                owners.setdefault(line.rstrip(b" ."), []).append(graph)
+    subjects = {key.split(b" ", 1)[0] for key in owners}
+    found: list[duplicates.Duplicate] = []
+    for line in data.splitlines():
+        if line.split(b" ", 1)[0] not in subjects:
+            continue
+        holders = owners.get(line.rstrip(b" ."))
+        if holders:
+            shown = tuple([name, *(names.get(g, g) for g in holders)])
+            found.append(duplicates.Duplicate(line.rstrip(b" .").decode("utf-8"), shown))
+    return found
+
+
+def _write_graph(
+    draft: ReleaseDraft, iris: Iris, name: str, data: bytes, others: dict[str, bytes]
+) -> tuple[int, list[DumpFile]]:
+    """The new store (the published one with graph ``name`` replaced by ``data``) and its dumps.
+
+    When the replaced graph is larger than all the others (a national file ingested again), a new store
+    loaded with the others is faster than deleting its triples one by one from a copy. The store is a
+    local of this function: on a failure the release's cleanup clears this frame, and so closes the
+    store, before it removes the folder.
     """
     manifest = draft.previous_manifest(then="ingest")
-    draft.copy_previous_store()
-    store = open_store(draft.store_path)
+    replaced = manifest["graphs"].get(name, {}).get("triples", 0)
     graph = ox.NamedNode(str(iris.graph(name)))
-    if store.contains_named_graph(graph):
-        store.remove_graph(graph)
-    store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    kept = sum(text.count(b"\n") for text in others.values())
+    if isinstance(replaced, int) and replaced > kept:
+        store = open_store(draft.store_path, create=True)
+        for other, text in others.items():
+            _bulk_load(store, text, ox.NamedNode(other))
+    else:
+        draft.copy_previous_store()
+        store = open_store(draft.store_path)
+        if store.contains_named_graph(graph):
+            store.remove_graph(graph)
+    _bulk_load(store, data, graph)
     triples = _count(store, graph)
-    dumps = write_dumps(store, draft.dir / "dist")
     store.flush()
     del store  # closes the store before readers open it through `current`
+    return triples, _write_dumps(draft.dir / "dist", {**others, graph.value: data})
+
+
+#: bytes of N-Triples per bulk load: one load of a national file's 165 MB took 480 MB more at its peak,
+#: loads of 16 MB take 130 MB (measured with pyoxigraph 0.5.13)
+BULK_CHUNK = 16 << 20
+
+
+def _bulk_load(store: ox.Store, text: bytes, graph: ox.NamedNode) -> None:
+    """Load N-Triples into ``graph`` in chunks of whole lines, to bound the bulk loader's memory."""
+    start = 0
+    while start < len(text):
+        end = text.find(b"\n", start + BULK_CHUNK)
+        end = len(text) if end < 0 else end + 1
+        store.bulk_load(text[start:end], ox.RdfFormat.N_TRIPLES, to_graph=graph)
+        start = end
+
+
+def _write_dumps(dist: Path, graphs: dict[str, bytes]) -> list[DumpFile]:
+    """The dumps of :func:`bassin_kg.build.write_dumps`, written from the graphs' N-Triples in memory.
+
+    Each triple lives in one graph (checked before), so their concatenation is the union; reading
+    800,000 triples back from RocksDB through a CONSTRUCT was the slowest step of a national ingest.
+    """
+    dist.mkdir(parents=True)
+    turtle = dist / TURTLE_DUMP
+    union = chain.from_iterable(ox.parse(text, ox.RdfFormat.N_TRIPLES) for text in graphs.values())
+    ox.serialize(union, str(turtle), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+    nquads = dist / NQUADS_DUMP
+    with nquads.open("wb") as out:
+        for graph, text in graphs.items():
+            suffix = f" <{graph}> .\n".encode()
+            # N-Triples has one triple a line ending in " ."; the graph goes before that dot
+            out.writelines(line.rstrip()[:-1].rstrip() + suffix for line in text.splitlines() if line)
+    return [_describe(turtle), _describe(nquads)]
+
+
+def _describe(path: Path) -> DumpFile:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return DumpFile(path.name, path.stat().st_size, digest.hexdigest())
+
+
+def _write_manifest(
+    draft: ReleaseDraft,
+    iris: Iris,
+    name: str,
+    triples: int,
+    dumps: list[DumpFile],
+    *,
+    sources: list[str],
+    validation: str,
+) -> None:
+    manifest = draft.previous_manifest(then="ingest")
     manifest["release"] = draft.id
     manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
     manifest["graphs"][name] = {"iri": str(iris.graph(name)), "triples": triples, "sources": sources}
+    manifest["validation"] = validation
     manifest["files"] = {d.name: {"bytes": d.bytes, "sha256": d.sha256} for d in dumps}
     manifest.setdefault("ingested", []).append(
         {"graph": name, "sources": sources, "validation": validation, "at": manifest["created"]}
     )
     draft.write_manifest(manifest)
-    return triples
 
 
 def _count(store: ox.Store, graph: ox.NamedNode) -> int:
