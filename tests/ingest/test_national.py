@@ -125,8 +125,11 @@ def test_sums_by_bassin_equal_the_file_cells(national: National, store: ox.Store
              ?obs qb:dataSet ?d ; sdmx-dimension:refArea ?bassin .
              FILTER(STRENDS(STR(?d), '/dataset/bmo-2024'))
              ?bassin skos:notation ?code .
-             OPTIONAL { ?obs bm:projetsRecrutement ?met }
-             OPTIONAL { ?obs bm:projetsDifficiles ?xmet }
+             OPTIONAL { ?obs bm:projetsRecrutement ?m }
+             OPTIONAL { ?obs bm:projetsDifficiles ?x }
+             # a secret cell has no measure: it adds nothing, as in the file's sum of its figures
+             BIND(COALESCE(?m, 0) AS ?met)
+             BIND(COALESCE(?x, 0) AS ?xmet)
            } GROUP BY ?code""",
     )
     got = {r["code"]: [int(r.get("projects", 0)), int(r.get("difficult", 0))] for r in rows}
@@ -277,8 +280,12 @@ def test_the_csv_export_reads_as_the_xlsx(
 ) -> None:
     cells = national.cells
     bassin = cells.column("BE24")
-    # the bassins of the first multi-département bassin's rows and one unknown bassin, as published
-    keep = {"7549", *(str(r[bassin]) for r in cells.rows[:1])}
+    # the rows of a bassin spanning départements and of a bassin absent from the reference list
+    dept = cells.column("Dept")
+    departments: dict[str, set[str]] = defaultdict(set)
+    for row in cells.rows:
+        departments[str(row[bassin])].add(str(row[dept]))
+    keep = {"7549", min(code for code, deps in departments.items() if len(deps) > 1)}
     rows = [r for r in cells.rows if str(r[bassin]) in keep]
     path = tmp_path / "bmo_2024.csv"
     with path.open("w", encoding=encoding, newline="") as handle:
@@ -287,9 +294,16 @@ def test_the_csv_export_reads_as_the_xlsx(
         writer.writerows(["" if v is None else v for v in r] for r in rows)
     codes, known = reference_codes(ROOT / "data")
     from_csv = read_bmo(path, known_codes=codes, known_bassins=known)
-    from_xlsx = read_bmo(NATIONAL, known_codes=codes, known_bassins=known, bassins=keep)
-    assert [(r.bassin, r.department, r.occupation, r.counts) for r in from_csv.rows] == [
-        (r.bassin, r.department, r.occupation, r.counts) for r in from_xlsx.rows
+    # the cells as openpyxl gives them (the XLSX itself is ingested by the session's fixture)
+    columns = [cells.column(c) for c in ("BE24", "Dept", "Code métier BMO", "met", "xmet", "smet")]
+    wanted = [
+        (
+            str(r[columns[0]]),
+            str(r[columns[1]]),
+            str(r[columns[2]]),
+            {m: _count(r[i]) for m, i in zip(("met", "xmet", "smet"), columns[3:], strict=True)},
+        )
+        for r in rows
     ]
-    assert from_csv.bassins.keys() == from_xlsx.bassins.keys()
+    assert [(r.bassin, r.department, r.occupation, r.counts) for r in from_csv.rows] == wanted
     assert from_csv.new_bassins == ["7549"]
