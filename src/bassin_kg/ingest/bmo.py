@@ -1,9 +1,11 @@
 """The France Travail BMO open-data file, as published (XLSX or its CSV export), as a Data Cube dataset.
 
 Columns of 2024: ``annee, Code métier BMO, Nom métier BMO, Famille_met, Lbl_fam_met, REG, NOM_REG, Dept,
-NomDept, BE24, NOMBE24, met, xmet, smet``; other years name the bassin column after theirs (``BE19``)
-and, before FAP-2021, use FAP-2009 codes. ``*`` (statistical secrecy) becomes
-``sdmx-attribute:obsStatus bm:statut-confidentiel`` with the measure absent, never a zero.
+NomDept, BE24, NOMBE24, met, xmet, smet``; other years name the bassin columns after theirs (``BE19``,
+``NOMBE19``) and, before FAP-2021, use FAP-2009 codes. The year is read from ``annee``. One observation
+per bassin, département and occupation (a bassin may span départements); a bassin missing from the
+reference list is created from the file's code and name, and listed in the notices. ``*`` (statistical
+secrecy) becomes ``sdmx-attribute:obsStatus bm:statut-confidentiel`` with the measure absent, never a zero.
 """
 
 from __future__ import annotations
