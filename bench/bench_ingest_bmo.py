@@ -45,13 +45,15 @@ NATIONAL = ROOT.parent / "shared" / "reference" / "bmo-2024-national" / "Base_op
 
 
 def _ingest_child(root: str, build_dir: str, path: str, queue: multiprocessing.Queue[object]) -> None:
-    from bassin_kg.ingest.load import ingest_bmo
     from bassin_kg.progress import Progress
+    from bassin_kg.release.replace import run_loader
     from bassin_kg.settings import Settings
+    from bassin_kg.sources.registry import loader
 
     settings = Settings(root=Path(root), build_dir=Path(build_dir))
     start = time.perf_counter()
-    result = ingest_bmo(settings, Path(path), progress=Progress(quiet=True))
+    args = argparse.Namespace(file=Path(path), bassin=[])
+    result = run_loader(settings, loader("ingest", "bmo"), args, Progress(quiet=True))
     elapsed = time.perf_counter() - start
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu = usage.ru_utime + usage.ru_stime
@@ -94,7 +96,7 @@ def peer_rdflib(path: Path) -> tuple[float, int]:
 
 def pyshacl_sample(path: Path, rows: int) -> float:
     """pyshacl (bassin_kg.validate.validate_graph, engine "pyshacl") on the first ``rows`` observations."""
-    from bassin_kg.ingest import bmo
+    from bassin_kg.sources import bmo
     from bassin_kg.validate import validate_graph
 
     codes, bassins = bmo.reference_codes(ROOT / "data")
@@ -124,8 +126,8 @@ def main() -> int:
     parser.add_argument("--pyshacl-rows", type=int, default=1_000, help="rows for the pyshacl sample")
     args = parser.parse_args()
 
-    from bassin_kg.build import build
     from bassin_kg.progress import Progress
+    from bassin_kg.release.build import build
     from bassin_kg.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="bench-bmo-") as tmp:

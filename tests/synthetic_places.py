@@ -10,9 +10,9 @@ from __future__ import annotations
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, SKOS
 
-from bassin_kg.convert import ConvertContext
-from bassin_kg.convert.common import read_table
 from bassin_kg.namespaces import IGEO
+from bassin_kg.sources.base import ConvertContext
+from bassin_kg.sources.common import read_table
 
 
 def add_places_and_parents(ctx: ConvertContext, graph: Graph, codes: set[str]) -> None:
