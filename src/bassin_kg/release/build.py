@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from bassin_kg import duplicates, validate
+from bassin_kg import validate
 from bassin_kg.errors import DataError, ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, duplicates, link_dist, new_release
 from bassin_kg.release.dumps import RELEASE_SPECS, DumpFile, write_dumps
 from bassin_kg.settings import Settings
 from bassin_kg.sources.base import ConvertContext, GraphPart

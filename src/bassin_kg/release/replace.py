@@ -19,11 +19,11 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from bassin_kg import duplicates, validate
+from bassin_kg import validate
 from bassin_kg.errors import UsageError, ValidationFailed
 from bassin_kg.namespaces import PREFIXES, Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, new_release, now_stamp
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, duplicates, new_release, now_stamp
 from bassin_kg.release.dumps import RELEASE_SPECS, DumpFile, sha256_of
 from bassin_kg.settings import Settings
 from bassin_kg.sources.base import ConvertContext, Loaded, Loader
