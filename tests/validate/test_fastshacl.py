@@ -103,8 +103,8 @@ def test_valid_data_conforms_in_both(data: Graph) -> None:
 def test_broken_data_gives_the_same_results(data: Graph) -> None:
     broken = Graph()
     broken += data
-    obs = IRIS.observation("bmo-2024", "bassin-bmo-3220", "A0X40")
-    secret = IRIS.observation("bmo-2024", "bassin-bmo-3225", "A0X41")
+    obs = IRIS.observation("bmo-2024", "bassin-bmo-3220", "departement-59", "A0X40")
+    secret = IRIS.observation("bmo-2024", "bassin-bmo-3225", "departement-62", "A0X41")
     # SYNTHETIC damage, one per kind of constraint
     broken.remove((obs, BM.projetsRecrutement, None))  # minCount (no obsStatus)
     broken.add((obs, BM.projetsDifficiles, Literal("beaucoup")))  # datatype, maxCount
@@ -122,7 +122,7 @@ def test_broken_data_gives_the_same_results(data: Graph) -> None:
 def test_results_name_the_source_line(data: Graph) -> None:
     broken = Graph()
     broken += data
-    obs = IRIS.observation("bmo-2024", "bassin-bmo-3220", "A0X40")
+    obs = IRIS.observation("bmo-2024", "bassin-bmo-3220", "departement-59", "A0X40")
     broken.add((obs, BM.projetsDifficiles, Literal(-1, datatype=XSD.integer)))
     report = validate_graph(broken, SHAPES)
     sources = {r.source for r in report.violations}
