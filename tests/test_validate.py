@@ -407,12 +407,17 @@ def test_cli_validate_files_exits_0_when_the_data_conforms(
 ) -> None:
     named = f'{EX_NT.format("a")} {EX_NT.format("name")} "A" .\n'
     assert cli.main([*_files(tmp_path, TYPED + named)]) == 0
-    assert "conforms (0 violations, 0 warnings)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "conforms (0 violations, 0 warnings)" in out
+    assert "engine: fast (shapes compiled to SPARQL" in out
 
 
 def test_cli_validate_data_needs_shapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["validate", "--data", str(tmp_path / "data.ttl")]) == 2
     assert "--data and --shapes go together" in capsys.readouterr().err
+    args = [*_files(tmp_path, TYPED), "--store", str(tmp_path / "store")]
+    assert cli.main(args) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_cli_validate_names_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,6 +37,8 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progre
 
     if bool(args.data) != bool(args.shapes):
         raise UsageError("--data and --shapes go together: validate --data FILE… --shapes FILE…")
+    if args.data and args.store:
+        raise UsageError("--store checks the project's store against shapes/; --data checks files: not both")
     if args.data:
         report = validate_files(args.data, args.shapes, engine=args.engine)
     else:
@@ -45,6 +47,8 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progre
     for note in report.notes:
         progress.info(f"note: {note}")
     output = {"text": report.render, "turtle": report.to_turtle, "json": report.to_json}[args.format]()
+    if args.data and args.format == "text":
+        output += f"engine: {report.engine_label}\n"
     sys.stdout.write(output if output.endswith("\n") else output + "\n")
     # any RDF files: the standard meaning (sh:conforms is false on any result, warnings included);
     # the project's graph: a warning does not fail it

@@ -235,6 +235,6 @@ def _validate(
                 store.bulk_load(ontology.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
             results = fastshacl.run_checks(store, checks)
             elapsed = time.perf_counter() - start
-            return Report(results, prefixes, elapsed, owners, engine="fast")
+            return Report(results, prefixes, elapsed, owners, engine="fast", shapes_graph=shapes)
     results, elapsed = pyshacl_engine.validate(graph(), shapes, ontology=ontology)
-    return Report(results, prefixes, elapsed, owners, engine="pyshacl", notes=notes)
+    return Report(results, prefixes, elapsed, owners, engine="pyshacl", notes=notes, shapes_graph=shapes)
