@@ -1,7 +1,7 @@
 """The W3C SHACL test suite (121 tests), run through the public entry point the CLI uses.
 
-The suite is read where it lies, ``../shared/reference/w3c-shacl-tests/tests/`` (a copy of
-https://github.com/w3c/data-shapes, ``data-shapes-test-suite/tests``; the manifests and files unchanged).
+The suite is ``tests/fixtures/w3c-shacl-tests/tests/``, a copy of https://github.com/w3c/data-shapes
+``data-shapes-test-suite/tests`` (its README gives the origin and licence; the files are unchanged).
 Each ``sht:Validate`` test reads its data and shapes with :func:`bassin_kg.validate.read_rdf` and
 validates them with :func:`bassin_kg.validate.validate_rdf`, the two calls of ``bassin-kg validate
 --data … --shapes …``; the standard report (:meth:`Report.to_graph`, what ``--format turtle`` prints)
@@ -29,7 +29,7 @@ from bassin_kg.validate.pyshacl_engine import _to_path
 from bassin_kg.validate.report import ResultPath
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITE = (ROOT / ".." / "shared" / "reference" / "w3c-shacl-tests" / "tests").resolve()
+SUITE = ROOT / "tests" / "fixtures" / "w3c-shacl-tests" / "tests"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = Namespace("http://www.w3.org/ns/shacl-test#")
 #: pyshacl, the fallback, does not support $shapesGraph; the compiler refuses it too
