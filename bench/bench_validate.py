@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rdflib import Graph  # noqa: E402
 from synthetic_bmo import write_synthetic_bmo  # noqa: E402
 
-from bassin_kg.ingest import bmo  # noqa: E402
 from bassin_kg.namespaces import Iris  # noqa: E402
+from bassin_kg.sources import bmo  # noqa: E402
 from bassin_kg.validate import validate_ntriples  # noqa: E402
 
 
