@@ -57,8 +57,12 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progre
 
 
 def _cmd_query(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.queries import run_cli_query
+    from bassin_kg.queries import list_queries, run_cli_query
 
+    if args.list:
+        return list_queries(settings, sys.stdout)
+    if args.name is None:
+        raise UsageError("give a query name, or --list to see them (e.g. bassin-kg query swot-territoire)")
     params = dict(_parse_param(p) for p in args.param)
     return run_cli_query(settings, args.name, params, fmt=args.format, out=sys.stdout)
 
@@ -114,7 +118,7 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings, progress: Progres
 def _parse_param(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise UsageError(f"--param {text!r} is not of the form NAME=VALUE (for example territory=3123)")
+        raise UsageError(f"--param {text!r} is not of the form NAME=VALUE (for example territoire=3123)")
     return name, value
 
 
@@ -169,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("query", help="run a named query of queries/ and print a table")
-    p.add_argument("name", help="query name, e.g. swot-territoire (see queries/)")
+    p.add_argument("name", nargs="?", help="query name, e.g. swot-territoire (see --list)")
+    p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="query parameter")
-    p.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json"], help="output format")
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "csv", "csv-fr", "tsv", "json"],
+        help="output format (csv: RFC 4180; csv-fr: ';', decimal comma, UTF-8 BOM, for French Excel)",
+    )
     p.add_argument("--store", type=Path, help="store to query (default: the last build)")
     p.set_defaults(handler=_cmd_query)
 

@@ -17,18 +17,21 @@ from pathlib import Path
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import PREFIXES
 from bassin_kg.release import release_id
 from bassin_kg.settings import ENV_PREFIX, Settings
-from bassin_kg.web import pages, wellknown
+from bassin_kg.web import pages, service_page, wellknown
 from bassin_kg.web.graph_store import GraphStore
+from bassin_kg.web.page_support import STATIC, error_page
 from bassin_kg.web.security import SecurityHeaders
 from bassin_kg.web.serving.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.serving.fastpath import SparqlFastPath
@@ -45,8 +48,27 @@ def _service(request: Request) -> SparqlService:
 
 
 async def sparql_endpoint(request: Request) -> Response:
-    """SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query), update, service description."""
+    """SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query), update, service description.
+
+    A browser visiting without a query gets a page about the endpoint (web/service_page.py).
+    """
+    if service_page.is_browser_visit(request):
+        return service_page.service_page(request)
     return await _service(request).handle(request)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors (no such page, method not allowed): a French page for browsers, JSON for programs."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and "text/html" in (request.headers.get("accept") or ""):
+        return error_page(
+            request, 404, "Page introuvable", "Cette adresse ne correspond à aucune page de ce site."
+        )
+    return await http_exception_handler(request, exc)
+
+
+async def favicon(request: Request) -> Response:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
 
 async def sparql_method_not_allowed(request: Request) -> Response:
@@ -148,6 +170,10 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         title="bassin-kg",
         description="Knowledge graph of the Nord–Pas-de-Calais mining basin: SPARQL and linked data.",
         lifespan=_lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: dropped (many users have no network
+        # beyond this server); the description itself stays at /openapi.json
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.sparql = service
@@ -162,6 +188,8 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         methods=list(GRAPH_STORE_METHODS),
         summary="SPARQL 1.1 Graph Store HTTP Protocol",
     )
+    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     # linked-data pages, /def (web/pages.py), /query and the named-query API (web/query_pages.py)
     pages.install(app)
     # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)
