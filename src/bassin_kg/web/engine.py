@@ -70,7 +70,15 @@ _RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
 _PREFIXED = {"ttl", "rdfxml"}
 
 ErrorKind = Literal[
-    "syntax", "not_acceptable", "not_found", "bad_data", "evaluation", "remote", "too_large", "internal"
+    "syntax",
+    "not_acceptable",
+    "not_found",
+    "bad_data",
+    "evaluation",
+    "remote",
+    "too_large",
+    "internal",
+    "busy",
 ]
 
 
@@ -550,6 +558,41 @@ def _complete_frame(buffer: bytearray) -> bytes | None:
     if len(buffer) < start + size:
         return None
     return bytes(buffer[start : start + size])
+
+
+def run_in_fresh_worker(
+    path: Path, job: Job, timeout: float, prefixes: dict[str, str] | None = None
+) -> Outcome:
+    """Run one job in a new worker that opens the store at ``path`` for writing, then stop it.
+
+    Blocking (for a thread): a writer that holds the store only while it writes, so the store can be
+    switched to or removed right after (see :mod:`bassin_kg.web.updates`). Killed after ``timeout`` s.
+    """
+    worker = _Worker.spawn()
+    answered = False
+    try:
+        worker.send.send((str(path), True, prefixes, None))
+        if not worker.receive.poll(timeout):
+            raise JobTimeoutError()
+        status, message = worker.receive.recv()
+        if status != "ready":
+            raise StoreError(str(message))
+        worker.send.send(job)
+        if not worker.receive.poll(timeout):
+            raise JobTimeoutError()
+        reply = worker.receive.recv()
+        answered = True
+    except (EOFError, OSError):
+        raise JobError("evaluation", "the update worker stopped unexpectedly; nothing was changed") from None
+    finally:
+        # a clean stop (the worker closes its store) once it answered; SIGKILL when it overran
+        worker.stop(kill=not answered)
+    status, payload = reply
+    if status == "ok":
+        assert isinstance(payload, Outcome)
+        return payload
+    kind, text = payload
+    raise JobError(kind, text)
 
 
 @dataclass

@@ -278,7 +278,9 @@ class SparqlService:
         # a server following build/current answers with the release each request pinned
         following = self.engine.release_now() if isinstance(self.engine, ReleaseEngine) else None
         release = following or self.release
-        tag = release if not self.engine.writable else f"{release}-{self.generation}"
+        # a store written in place changes under one release id: the generation tells its states apart
+        in_place = self.engine.writable and not isinstance(self.engine, ReleaseEngine)
+        tag = f"{release}-{self.generation}" if in_place else release
         return f'W/"{tag}"'
 
     def data_changed(self) -> None:
@@ -705,6 +707,12 @@ def _query_failure(exc: JobError, what: str = "query") -> ProtocolError:
             406, f"no acceptable format for a {form} result; available: {negotiation.available(offers)}"
         )
     la = "la requête" if what == "query" else "la mise à jour"
+    if exc.kind == "busy":
+        return ProtocolError(
+            503,
+            bilingual(exc.message, "une construction des données est en cours ; réessayez dans un moment"),
+            {"Retry-After": "5"},
+        )
     if exc.kind == "remote":
         return ProtocolError(
             502,
