@@ -46,7 +46,7 @@ class Settings:
     max_queued_queries: int = 32
     #: ad-hoc queries one client (IP address, as the server reads it) may have evaluated at once; its
     #: further ones wait in its own line, so one client's heavy queries never hold every worker
-    max_client_queries: int = 2
+    max_client_queries: int = 1
     #: bytes a serialised query answer may have; a bigger one is refused with 400 (use the dumps)
     max_result_bytes: int = 50_000_000
     #: bytes all the header lines of a request may have together; more gets 431
