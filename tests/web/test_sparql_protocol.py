@@ -741,3 +741,23 @@ class TestHardening:
             assert response.status_code == 400, update
             assert "LOAD" in response.text
             assert "allow-list" in response.text
+
+
+def test_a_client_that_does_not_read_the_answer_is_dropped_after_the_timeout() -> None:
+    """Issue 16 point 5: the timeout covers the transfer to the client, not only the evaluation."""
+    import anyio
+
+    from bassin_kg.web.sparql import TransferTimeoutError, send_body
+
+    sent: list[object] = []
+
+    async def stalled_client(message: object) -> None:
+        sent.append(message)
+        await anyio.sleep_forever()  # the socket never drains
+
+    async def scenario() -> None:
+        with anyio.fail_after(30), pytest.raises(TransferTimeoutError, match=r"within 0\.1 s"):
+            await send_body(stalled_client, b"x" * 100, 0.1)
+
+    anyio.run(scenario)
+    assert len(sent) == 1

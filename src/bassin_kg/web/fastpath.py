@@ -27,7 +27,7 @@ from bassin_kg.web import negotiation
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
 from bassin_kg.web.releases import ReleaseEngine, pin_request, unpin
 from bassin_kg.web.security import ALWAYS_RAW
-from bassin_kg.web.sparql import FORM, QUERY_TYPE, ProtocolError, SparqlService, client_of
+from bassin_kg.web.sparql import FORM, QUERY_TYPE, ProtocolError, SparqlService, client_of, send_body
 
 #: Accept header -> (solutions format, graph format); clients send few distinct headers
 _Choice = tuple[Format | None, Format | None]
@@ -197,7 +197,7 @@ class SparqlFastPath:
             *ALWAYS_RAW,
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_body(send, body, self.service.settings.query_timeout)
 
     @staticmethod
     async def _send_error(send: Send, exc: ProtocolError) -> None:

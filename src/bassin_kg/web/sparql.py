@@ -23,12 +23,14 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from bassin_kg.settings import Settings
 from bassin_kg.web import negotiation, service_description
@@ -213,6 +215,36 @@ def etag_matches(header: str | None, etag: str) -> bool:
 # the service ----------------------------------------------------------------------------------------
 #: the part of a GET request a cached answer depends on: ETag, raw query string, Accept header
 RawKey = tuple[str, bytes, bytes]
+
+
+class TransferTimeoutError(Exception):
+    """A client did not read an answer within the query timeout: its connection is dropped."""
+
+
+async def send_body(send: Send, body: bytes | memoryview, timeout: float) -> None:
+    """Send a response body, giving the client ``timeout`` s to read it.
+
+    The server writes to the socket and waits while the client does not read; without a bound, a client
+    reading a 50 MB answer slowly holds it in memory for as long as it likes. Past the bound the error
+    makes the ASGI server close the connection (the status line is already sent: nothing else can say it).
+    """
+    try:
+        with anyio.fail_after(timeout):
+            await send({"type": "http.response.body", "body": body})
+    except TimeoutError:
+        raise TransferTimeoutError(f"the client did not read the answer within {timeout:g} s") from None
+
+
+class TimedResponse(Response):
+    """A :class:`Response` whose body must be read within ``transfer_timeout`` s (see :func:`send_body`)."""
+
+    def __init__(self, *args: Any, transfer_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transfer_timeout = transfer_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send_body(send, self.body, self.transfer_timeout)
 
 
 def bilingual(english: str, french: str) -> str:
@@ -624,10 +656,11 @@ class SparqlService:
         )
         if request.method == "GET":
             self._remember_get(request, self.cache_key(query, solutions, graph, default_graphs, named_graphs))
-        return Response(
+        return TimedResponse(
             answer.body,
             media_type=answer.content_type,
             headers=self._base_headers("hit" if hit else "miss"),
+            transfer_timeout=self.settings.query_timeout,
         )
 
     async def _update(self, request: Request, protocol: ProtocolRequest) -> Response:
