@@ -167,6 +167,7 @@ _UNITS = re.compile(
     re.DOTALL,
 )
 _BRACES = re.compile(r"[{}]")
+_BRACKETS = re.compile(r"[{}()\[\]]")
 #: operator characters an IRI may hold before they count (``http://a/b-c/?x=1&y=2`` has 7)
 _IRI_OPERATORS = 32
 
@@ -179,22 +180,17 @@ def check_nesting(text: str, limit: int = MAX_NESTING, operators: int = MAX_OPER
     """Refuse a query or update nested more than ``limit`` levels deep, or with more than ``operators``
     operators, groups and clauses (:func:`check_size`)."""
     masked = mask(text)
+    if sum(masked.count(bracket) for bracket in "{([") > limit:
+        # more opening brackets than the limit: follow the depth, bracket by bracket
+        depth = 0
+        for bracket in _BRACKETS.finditer(masked):
+            depth += 1 if bracket.group(0) in "{([" else -1
+            if depth > limit:
+                raise TooComplexError(
+                    f"the query is nested more than {limit} levels deep (groups, parentheses or "
+                    "brackets); flatten it"
+                )
     check_size(masked, operators)
-    if sum(masked.count(bracket) for bracket in "{([") <= limit:
-        return  # fewer opening brackets than the limit: no need to follow the depth
-    depth = deepest = 0
-    for char in masked:
-        if char in "{([":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    raise TooComplexError(
-                        f"the query is nested more than {limit} levels deep (groups, parentheses or "
-                        "brackets); flatten it"
-                    )
-        elif char in "})]":
-            depth -= 1
 
 
 def check_size(masked: str, limit: int = MAX_OPERATORS) -> None:

@@ -423,11 +423,6 @@ class SparqlService:
         if outcome is not None:
             return outcome
         limit = self.settings.max_concurrent_queries + max(0, self.settings.max_queued_queries)
-        if public and client is not None:
-            # one client may fill its own line, not the whole queue (a quarter of it at most)
-            _, waiting = self._current_gates().clients.get(client, (None, 0))
-            if waiting >= self.settings.max_client_queries + max(0, self.settings.max_queued_queries) // 4:
-                raise self._busy()
         with self._lock:
             if self._in_flight >= limit:
                 raise self._busy()
