@@ -345,7 +345,7 @@ class SparqlService:
 
     @contextlib.asynccontextmanager
     async def _worker_slot(self, public: bool, client: str | None = None) -> AsyncIterator[None]:
-        """Wait (at most ``query_timeout`` s) for a worker and a CPU turn (``public`` jobs: in their share).
+        """Wait (``query_timeout`` s and a margin) for a worker and a CPU turn (``public``: in their share).
 
         A public job of a known ``client`` first waits in that client's line: at most
         ``max_client_queries`` of its jobs hold workers at once, so the others' queries still find one.
@@ -381,7 +381,11 @@ class SparqlService:
         else:
             waited = False
             try:
-                with anyio.fail_after(self.settings.query_timeout):
+                # a little longer than a query may run: a job queued behind one that is stopped at its
+                # timeout gets the worker then (killing and replacing it takes a moment), instead of
+                # giving up at the same instant
+                timeout = self.settings.query_timeout + max(1.0, self.settings.query_timeout / 2)
+                with anyio.fail_after(timeout):
                     for gate in needed:
                         await gate.acquire()
                         held.append(gate)
