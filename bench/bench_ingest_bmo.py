@@ -38,13 +38,15 @@ TARGET_SECONDS = 60.0
 
 
 def _ingest_child(root: str, build_dir: str, path: str, queue: multiprocessing.Queue[object]) -> None:
-    from bassin_kg.ingest.load import ingest_bmo
     from bassin_kg.progress import Progress
+    from bassin_kg.release.replace import run_loader
     from bassin_kg.settings import Settings
+    from bassin_kg.sources.registry import loader
 
     settings = Settings(root=Path(root), build_dir=Path(build_dir))
     start = time.perf_counter()
-    result = ingest_bmo(settings, Path(path), progress=Progress(quiet=True))
+    args = argparse.Namespace(file=Path(path), bassin=[])
+    result = run_loader(settings, loader("ingest", "bmo"), args, Progress(quiet=True))
     elapsed = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     queue.put((elapsed, result.rows, result.triples, result.timings, peak_kib))
@@ -85,7 +87,7 @@ def peer_rdflib(path: Path) -> tuple[float, int]:
 
 def pyshacl_sample(path: Path, rows: int) -> float:
     """pyshacl (bassin_kg.validate.validate_graph, engine "pyshacl") on the first ``rows`` observations."""
-    from bassin_kg.ingest import bmo
+    from bassin_kg.sources import bmo
     from bassin_kg.validate import validate_graph
 
     codes, bassins = bmo.reference_codes(ROOT / "data")
@@ -109,8 +111,8 @@ def main() -> int:
     parser.add_argument("--pyshacl-rows", type=int, default=1_000, help="rows for the pyshacl sample")
     args = parser.parse_args()
 
-    from bassin_kg.build import build
     from bassin_kg.progress import Progress
+    from bassin_kg.release.build import build
     from bassin_kg.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="bench-bmo-") as tmp:

@@ -10,10 +10,10 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
-from bassin_kg.convert import ConvertContext
-from bassin_kg.convert import deck as deck_converter
 from bassin_kg.namespaces import BM, QB, Iris
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources.base import ConvertContext
 
 REPO = Path(__file__).resolve().parent.parent
 ONTOLOGY = URIRef("https://w3id.org/bassin-minier/def")

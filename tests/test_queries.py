@@ -534,7 +534,7 @@ EXPECTED_FILES = sorted(EXPECTED.glob("*.expected.csv"))
 @pytest.fixture(scope="module")
 def real_store(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
     """The graph built from the committed data, in a copy of the project."""
-    from bassin_kg.build import build
+    from bassin_kg.release.build import build
 
     root = tmp_path_factory.mktemp("real")
     for folder in ("data", "ontology", "shapes"):

@@ -10,7 +10,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 from bassin_kg.errors import StoreError
-from bassin_kg.store import open_read_only, open_store, to_oxigraph, to_rdflib
+from bassin_kg.store import count_triples, open_read_only, open_store, to_oxigraph, to_rdflib
 
 QUAD = ox.Quad(ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p"), ox.Literal("o"))
 
@@ -90,3 +90,16 @@ def test_a_quoted_triple_is_a_store_error() -> None:
     )
     with pytest.raises(StoreError, match="RDF-star"):
         to_rdflib(quoted)
+
+
+def test_count_triples_counts_each_distinct_triple_once() -> None:
+    store = ox.Store()
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    g1, g2 = ox.NamedNode("http://example.org/g1"), ox.NamedNode("http://example.org/g2")
+    store.add(ox.Quad(s, p, ox.Literal("shared"), g1))
+    store.add(ox.Quad(s, p, ox.Literal("shared"), g2))
+    store.add(ox.Quad(s, p, ox.Literal("only in g2"), g2))
+    assert count_triples(store) == 2  # the union: "shared" once
+    assert count_triples(store, [g2.value]) == 2
+    assert count_triples(store, [g1.value]) == 1
+    assert count_triples(store, ["http://example.org/none"]) == 0

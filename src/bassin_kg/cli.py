@@ -14,6 +14,7 @@ from bassin_kg import __version__
 from bassin_kg.errors import BassinKgError, UsageError
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
+from bassin_kg.sources.registry import loaders
 
 Handler = Callable[[argparse.Namespace, Settings, Progress], int]
 
@@ -25,7 +26,7 @@ def _cmd_extract(args: argparse.Namespace, settings: Settings, progress: Progres
 
 
 def _cmd_build(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.build import build
+    from bassin_kg.release.build import build
 
     result = build(settings, progress=progress, all_france=args.all_france)
     print(result.summary())
@@ -56,26 +57,10 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings, progress: Progress)
     return 0
 
 
-def _cmd_ingest_bmo(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.ingest.load import ingest_bmo
+def _cmd_load(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
+    from bassin_kg.release.replace import run_loader
 
-    result = ingest_bmo(settings, args.file, bassins=args.bassin, progress=progress)
-    print(result.summary())
-    return 0
-
-
-def _cmd_ingest_acoss(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.ingest.acoss import ingest_acoss
-
-    result = ingest_acoss(settings, args.file, progress=progress)
-    print(result.summary())
-    return 0
-
-
-def _cmd_link_insee(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.link.insee import run_link_insee
-
-    result = run_link_insee(settings, progress=progress)
+    result = run_loader(settings, args.loader, args, progress)
     print(result.summary())
     return 0
 
@@ -158,36 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, help="store to query (default: the last build)")
     p.set_defaults(handler=_cmd_query)
 
-    p = sub.add_parser("ingest", help="load an official open-data file into the current build, atomically")
-    datasets = p.add_subparsers(dest="dataset", metavar="DATASET", required=True)
-    q = datasets.add_parser(
-        "bmo", help="France Travail BMO open-data file (XLSX or CSV export) -> graph bmo-<year>"
-    )
-    q.add_argument("file", type=Path, help="the BMO file as published (.xlsx or .csv)")
-    q.add_argument(
-        "--bassin", action="append", default=[], metavar="CODE", help="keep only this BMO bassin (repeatable)"
-    )
-    q.set_defaults(handler=_cmd_ingest_bmo)
-    q = datasets.add_parser(
-        "acoss",
-        help="Urssaf export 'effectifs salariés et masse salariale … par zone d'emploi' (CSV) -> graph acoss",
-    )
-    q.add_argument("file", type=Path, help="the ';'-separated CSV export as published on open.urssaf.fr")
-    q.set_defaults(handler=_cmd_ingest_acoss)
-
-    p = sub.add_parser("link", help="link the current build to other linked data, atomically")
-    targets = p.add_subparsers(dest="target", metavar="TARGET", required=True)
-    q = targets.add_parser("insee", help="look up INSEE's IRIs of the territories -> graph insee-links")
-    q.add_argument(
-        "--endpoint", dest="insee_endpoint", metavar="URL", help="SPARQL endpoint (default rdf.insee.fr)"
-    )
-    q.add_argument(
-        "--timeout", dest="insee_timeout", type=float, metavar="S", help="seconds per request (default 30)"
-    )
-    q.add_argument(
-        "--retries", dest="insee_retries", type=int, metavar="N", help="retries after a failure (default 2)"
-    )
-    q.set_defaults(handler=_cmd_link_insee)
+    for command, help_text, metavar in (
+        ("ingest", "load an official open-data file into the current build, atomically", "DATASET"),
+        ("link", "link the current build to other linked data, atomically", "TARGET"),
+    ):
+        p = sub.add_parser(command, help=help_text)
+        targets = p.add_subparsers(dest=metavar.lower(), metavar=metavar, required=True)
+        for name, loader in loaders(command).items():
+            q = targets.add_parser(name, help=loader.help)
+            loader.arguments(q)
+            q.set_defaults(handler=_cmd_load, loader=loader)
 
     p = sub.add_parser(
         "publish",

@@ -161,7 +161,7 @@ class Iris:
     def multiplier(self, slug: str) -> URIRef:
         return self._id("multiplicateur", slug)
 
-    # mappings and overlaps (issue 4)
+    # mappings and overlaps
     def correspondence(self, kind: str, source: str, target: str) -> URIRef:
         """A reified occupation mapping, e.g. kind 'fap2009-rome', source 'B0Z20', target 'F1701'."""
         return self._id("correspondance", kind, source, target)
@@ -170,7 +170,7 @@ class Iris:
         """How two territories of different versions overlap, e.g. 'ze2010-3123' -> 'ze2020-3205'."""
         return self._id("recouvrement", source_key, target_key)
 
-    # provenance of linking runs (issue 5)
+    # provenance of linking runs
     def activity(self, name: str, stamp: str) -> URIRef:
         """A run of a step that fetched outside data, e.g. 'link-insee', '20251126T080000Z'."""
         return self._id("activite", name, stamp)

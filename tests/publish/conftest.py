@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from bassin_kg.build import build
 from bassin_kg.progress import Progress
 from bassin_kg.publish import PublishResult, publish
+from bassin_kg.release.build import build
 from bassin_kg.settings import Settings
 from serving import free_port
 from serving import oxigraph_server as oxigraph

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from bassin_kg.publish import PublishResult
-from bassin_kg.publish.dumps import CHECKSUMS, SPECS
+from bassin_kg.release.dumps import CHECKSUMS, SPECS
 from bassin_kg.settings import Settings
 
 
@@ -96,7 +96,7 @@ def test_one_source_dump_per_source_holds_its_graphs(published: tuple[Settings, 
 
 
 def test_gzip_dump_is_reproducible(published: tuple[Settings, PublishResult], tmp_path: Path) -> None:
-    from bassin_kg.publish.dumps import write_ntriples_gz
+    from bassin_kg.release.dumps import write_ntriples_gz
 
     _settings, result = published
     store = ox.Store.read_only(str(result.release_dir / "store"))

@@ -11,7 +11,8 @@ import pytest
 
 from bassin_kg.cli import main
 from bassin_kg.progress import Progress
-from bassin_kg.publish import PublishResult, dumps, publish
+from bassin_kg.publish import PublishResult, publish
+from bassin_kg.release import dumps
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 

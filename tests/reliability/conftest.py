@@ -19,14 +19,15 @@ import pytest
 from rdflib import Literal
 from rdflib.namespace import RDF, SKOS
 
-import bassin_kg.build as build_module
-from bassin_kg.build import BuildResult, build
-from bassin_kg.convert import ConvertContext, GraphPart, new_graph
-from bassin_kg.convert import deck as deck_converter
-from bassin_kg.convert.common import read_table
+import bassin_kg.release.build as build_module
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
+from bassin_kg.release.build import BuildResult, build
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
+from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
+from bassin_kg.sources.common import read_table
 from serving import BassinKgServer, bassin_kg_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +38,7 @@ COUNTS_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP
 
 
 def synthetic_fap2009(ctx: ConvertContext) -> list[GraphPart]:
-    """SYNTHETIC stand-in for convert/occupations.py (see the module docstring)."""
+    """SYNTHETIC stand-in for sources/occupations.py (see the module docstring)."""
     graph = new_graph()
     scheme = ctx.iris.scheme("fap2009")
     graph.add((scheme, RDF.type, SKOS.ConceptScheme))
@@ -80,7 +81,9 @@ def set_extra_labels(root: Path, count: int) -> None:
 
 @pytest.fixture
 def fast_converters(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+    monkeypatch.setattr(
+        build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+    )
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-import bassin_kg.build as build_module
-from bassin_kg.convert import deck as deck_converter
+import bassin_kg.release.build as build_module
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
 from bassin_kg.web.app import create_app
 
 from .conftest import fast_build, make_project, synthetic_fap2009
@@ -28,7 +29,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> schemathesis.BaseSch
     root = make_project(folder / "project")
     project = Settings(root=root, build_dir=folder / "build")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+        patch.setattr(
+            build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+        )
         fast_build(project)
     app = create_app(project.replace(max_concurrent_queries=2, query_timeout=3.0))
     return schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -20,15 +20,16 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-import bassin_kg.build as build_module
 import bassin_kg.release as release_module
+import bassin_kg.release.build as build_module
 import bassin_kg.validate
-from bassin_kg.convert import deck as deck_converter
 from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
 from bassin_kg.release import LOCK_FILE, RELEASE_FILE
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
 from bassin_kg.store import open_read_only
 from bassin_kg.web.app import create_app
 from serving import clean_env, cli
@@ -94,7 +95,9 @@ def published_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
     folder = tmp_path_factory.mktemp("published")
     root = make_project(folder / "project")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+        patch.setattr(
+            build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+        )
         result = fast_build(Settings(root=root, build_dir=folder / "build"))
     return folder, result.release_id
 
@@ -266,7 +269,7 @@ SYNTHETIC_NT = b"<http://example.org/s> <http://example.org/p> <http://example.o
 
 
 def _ingest(settings: Settings) -> tuple[str, Path, int, list[str]]:
-    from bassin_kg.ingest import load
+    from bassin_kg.release import replace as load
 
     iris = Iris(settings.base_iri)
     return load.publish_graph(
@@ -277,7 +280,7 @@ def _ingest(settings: Settings) -> tuple[str, Path, int, list[str]]:
 def test_an_ingest_failing_after_its_store_was_written_keeps_the_published_release(
     published: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bassin_kg.ingest import load
+    from bassin_kg.release import replace as load
 
     current = published.current_release
     target, before = os.readlink(current), snapshot(current)
@@ -306,7 +309,8 @@ def test_a_failed_publish_keeps_the_published_release(
     published: Settings, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
     import bassin_kg.publish as publish_module
-    from bassin_kg.publish import dumps, void
+    from bassin_kg.publish import void
+    from bassin_kg.release import dumps
 
     targets = {
         "backup": (release_module, "open_read_only"),

@@ -70,16 +70,19 @@ def remote() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SYNTHETIC build; returns its build root."""
-    import bassin_kg.build as build_module
-    from bassin_kg.convert import deck as deck_converter
+    import bassin_kg.release.build as build_module
     from bassin_kg.settings import Settings
+    from bassin_kg.sources import deck as deck_converter
+    from bassin_kg.sources import ontology
 
     from .conftest import synthetic_fap2009
 
     folder = tmp_path_factory.mktemp("hardening")
     root = make_project(folder / "project")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+        patch.setattr(
+            build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+        )
         fast_build(Settings(root=root, build_dir=folder / "build"))
     return folder
 

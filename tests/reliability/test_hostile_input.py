@@ -20,11 +20,12 @@ import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
 
-import bassin_kg.build as build_module
-from bassin_kg.convert import deck as deck_converter
+import bassin_kg.release.build as build_module
 from bassin_kg.namespaces import Iris
 from bassin_kg.queries import load_queries
 from bassin_kg.settings import Settings
+from bassin_kg.sources import deck as deck_converter
+from bassin_kg.sources import ontology
 from bassin_kg.web.app import create_app
 from serving import clean_env, cli
 
@@ -56,7 +57,9 @@ def hostile_project(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root = make_project(folder / "project")
     settings = Settings(root=root, build_dir=folder / "build")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(build_module, "converters", lambda: [deck_converter.convert, synthetic_fap2009])
+        patch.setattr(
+            build_module, "converters", lambda: [ontology.convert, deck_converter.convert, synthetic_fap2009]
+        )
         fast_build(settings)
     release = settings.current_release.resolve()
     store = ox.Store(str(release / "store"))

@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bassin_kg.convert.common import read_table
 from bassin_kg.errors import DataError
 from bassin_kg.extract.csvio import read_rows
 from bassin_kg.extract.deck import Deck, load_territory_names, parse_deck
-from bassin_kg.ingest.acoss import MEASURES as ACOSS_MEASURES
-from bassin_kg.ingest.acoss import known_zone_codes, read_acoss
-from bassin_kg.ingest.bmo import read_bmo, reference_codes
+from bassin_kg.sources.acoss import MEASURES as ACOSS_MEASURES
+from bassin_kg.sources.acoss import known_zone_codes, read_acoss
+from bassin_kg.sources.bmo import read_bmo, reference_codes
+from bassin_kg.sources.common import read_table
 
 REPO = Path(__file__).resolve().parents[2]
 DECK = REPO / "data" / "sources" / "deck" / "trajectoire-economique-bassin-minier-2019.txt"

@@ -14,10 +14,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS, XSD
 from rdflib.term import Node
 
-from bassin_kg.convert import ConvertContext, occupations, territories
-from bassin_kg.ingest import bmo
 from bassin_kg.namespaces import BM, SDMX_ATT, Iris
 from bassin_kg.settings import Settings
+from bassin_kg.sources import bmo, occupations, territories
+from bassin_kg.sources.base import ConvertContext
 from bassin_kg.validate import Report, Result, load_shapes, validate_graph
 from bassin_kg.validate.fastshacl import UnsupportedShapeError, compile_shapes
 

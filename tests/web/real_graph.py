@@ -1,4 +1,4 @@
-"""The REAL graph for the page tests: built by ``bassin_kg.build`` from the checkout's committed data.
+"""The REAL graph for the page tests: built by ``bassin_kg.release.build`` from the checkout's committed data.
 
 Not synthetic: ``data/``, ``ontology/``, ``shapes/`` and ``queries/`` are copied into a temporary project
 and built exactly as ``bassin-kg build`` does. The build takes ~20 s, so it is done once per test session
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bassin_kg.build import build
 from bassin_kg.progress import Progress
+from bassin_kg.release.build import build
 from bassin_kg.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]

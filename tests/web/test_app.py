@@ -15,7 +15,7 @@ from bassin_kg.errors import StoreError, UsageError
 from bassin_kg.settings import Settings
 from bassin_kg.web import app as web_app
 from bassin_kg.web.app import app_from_env, create_app, run_server, settings_to_env
-from bassin_kg.web.sparql import SparqlService, release_id
+from bassin_kg.web.sparql import SparqlService
 
 from .conftest import TOKEN, synthetic_quads
 
@@ -48,23 +48,6 @@ def test_an_in_memory_store_can_be_served() -> None:
         response = client.get("/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
     assert response.status_code == 200
     assert len(response.json()["results"]["bindings"]) == 5
-
-
-def test_release_id_sources(tmp_path: Path) -> None:
-    release = tmp_path / "releases" / "r42"
-    (release / "store").mkdir(parents=True)
-    assert release_id(release / "store") == "r42"
-    (release / "release.json").write_text('{"id": "2024-05-01-abc"}')
-    assert release_id(release / "store") == "2024-05-01-abc"
-    loose = tmp_path / "loose"
-    loose.mkdir()
-    assert len(release_id(loose)) == 16
-
-
-def test_release_id_follows_the_current_link(tmp_path: Path) -> None:
-    (tmp_path / "releases" / "r7" / "store").mkdir(parents=True)
-    (tmp_path / "current").symlink_to(tmp_path / "releases" / "r7")
-    assert release_id(tmp_path / "current" / "store") == "r7"
 
 
 def test_settings_survive_the_environment() -> None:

@@ -6,6 +6,7 @@ deck's (Béthune-Bruay: 3 forces, 4 weaknesses, 2 opportunities, 2 threats; 10.7
 
 from __future__ import annotations
 
+import argparse
 import re
 import shutil
 from collections.abc import Iterator, Mapping
@@ -18,9 +19,10 @@ import pytest
 import rdflib
 from fastapi.testclient import TestClient
 
-from bassin_kg.ingest.acoss import ingest_acoss
 from bassin_kg.progress import Progress
+from bassin_kg.release.replace import run_loader
 from bassin_kg.settings import Settings
+from bassin_kg.sources.registry import loader
 from bassin_kg.web.app import create_app
 from bassin_kg.web.cache import CachedResponse
 from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY
@@ -310,7 +312,8 @@ def acoss_settings(real_settings: Settings, tmp_path_factory: pytest.TempPathFac
     (project / ACOSS_FIXTURE).parent.mkdir(parents=True)
     shutil.copy(PROJECT / ACOSS_FIXTURE, project / ACOSS_FIXTURE)
     settings = real_settings.replace(root=project, build_dir=project / "build")
-    ingest_acoss(settings, project / ACOSS_FIXTURE, progress=Progress(quiet=True))
+    args = argparse.Namespace(file=project / ACOSS_FIXTURE)
+    run_loader(settings, loader("ingest", "acoss"), args, Progress(quiet=True))
     return settings
 
 

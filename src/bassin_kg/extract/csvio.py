@@ -1,13 +1,37 @@
-"""Reading the curated CSV tables: header checked, each row with its line number for error messages."""
+"""Reading CSV: records with the line they start on, and curated tables with their header checked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import csv
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bassin_kg.convert.common import csv_records
 from bassin_kg.errors import DataError
+
+
+def csv_records(
+    lines: Iterable[str], file: str | Path, *, delimiter: str = ","
+) -> Iterator[tuple[int, list[str]]]:
+    """Each record of CSV text with the line it starts on (a quoted field may span lines).
+
+    A malformed file is a DataError naming the line: e.g. a field over the csv module's 128 kB limit,
+    when an unclosed quote swallows the rest of the file.
+    """
+    reader = csv.reader(lines, delimiter=delimiter)
+    consumed = 0
+    try:
+        for fields in reader:
+            # the record starts on the line after the previous one ended
+            line, consumed = consumed + 1, reader.line_num
+            yield line, fields
+    except csv.Error as exc:
+        raise DataError(
+            f"not a readable CSV table ({exc})",
+            file=file,
+            line=reader.line_num,
+            hint="look for an unclosed double quote on or before this line",
+        ) from None
 
 
 @dataclass(frozen=True)

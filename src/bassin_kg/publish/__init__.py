@@ -14,19 +14,19 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bassin_kg.errors import ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.publish import dcat, dumps, void
+from bassin_kg.publish import dcat, void
 from bassin_kg.publish.dcat import CatalogOptions, ShaclOutcome
-from bassin_kg.publish.dumps import DumpFile
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release, published_release
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, dumps, link_dist, new_release, now_stamp
+from bassin_kg.release.dumps import DumpFile
 from bassin_kg.settings import Settings
-from bassin_kg.store import open_read_only
+from bassin_kg.store import open_read_only, published_release
 
 #: the metadata files, in the syntaxes the server and data.gouv.fr's harvester negotiate
 VOID_FILES = {"ttl": "void.ttl", "jsonld": "void.jsonld", "nt": "void.nt"}
@@ -157,17 +157,13 @@ def _write(
     )
     metadata = [*VOID_FILES.values(), *CATALOG_FILES.values(), DCAT_REPORT, "index.html"]
     dumps.write_checksums(dist, [f.name for f in files] + [f.name for f in source_files.values()] + metadata)
-    manifest["release"] = release_id
-    manifest["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest["files"] = {
-        f.name: {"bytes": f.bytes, "sha256": f.sha256} for f in [*files, *source_files.values()]
-    }
+    created = now_stamp()
     manifest["published"] = {
-        "at": manifest["created"],
+        "at": created,
         "dcat_ap": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
         "static_site_pages": pages,
     }
-    draft.write_manifest(manifest)
+    draft.write_manifest(manifest, files=[*files, *source_files.values()], created=created)
     return PublishResult(release_id, release_dir, files, list(source_files.values()), outcome, pages, notes)
 
 

@@ -26,8 +26,10 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, PREFIXES, QB, SDMX_DIM, Iris
-from bassin_kg.publish.dumps import DumpFile
 from bassin_kg.publish.void import dataset_iri, public_url
+from bassin_kg.release.dumps import DumpFile
+from bassin_kg.sources import registry
+from bassin_kg.sources.base import LICENCE_OUVERTE, ODBL, CatalogueEntry
 
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -41,8 +43,6 @@ AVAILABLE = URIRef(AUTHORITY + "planned-availability/AVAILABLE")
 FRANCE = URIRef(AUTHORITY + "country/FRA")
 GZIP = URIRef("https://www.iana.org/assignments/media-types/application/gzip")
 
-LICENCE_OUVERTE = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
-ODBL = URIRef("https://opendatacommons.org/licenses/odbl/1-0/")
 LICENCES: dict[URIRef, tuple[str, str, tuple[URIRef, ...]]] = {
     LICENCE_OUVERTE: ("Licence Ouverte / Open Licence 2.0", "fr", (LICENCE_TYPE.Attribution,)),
     ODBL: ("Open Database License (ODbL) 1.0", "en", (LICENCE_TYPE.Attribution, LICENCE_TYPE.ShareAlike)),
@@ -59,8 +59,6 @@ AGENTS: dict[str, str] = {
     "urssaf": "Urssaf Caisse nationale (ex-Acoss)",
 }
 
-OCCUPATION_GRAPHS = ("fap2009", "fap2021", "rome", "esco-mapping", "fap2009-rome", "fap2009-fap2021")
-_BMO = re.compile(r"^bmo-(\d{4})$")
 _YEAR = re.compile(r"/year/(\d{4})$")
 _QUARTER = re.compile(r"/quarter/(\d{4})-Q([1-4])$")
 
@@ -73,175 +71,9 @@ class CatalogOptions:
     contact: str | None = None
 
 
-@dataclass(frozen=True)
-class Source:
-    """A source of the graph: the named graphs it produced and how the catalogue describes it."""
-
-    key: str
-    graphs: tuple[str, ...]
-    title: tuple[str, str]
-    description: tuple[str, str]
-    keywords: tuple[str, ...]
-    themes: tuple[str, ...]
-    creators: tuple[str, ...] = ()
-    licence: URIRef = LICENCE_OUVERTE
-
-
-def sources_of(graph_names: Sequence[str]) -> list[Source]:
-    """Group the release's named graphs by source, in a stable order."""
-    names = list(graph_names)
-    sources: list[Source] = []
-    used: set[str] = set()
-
-    def take(key: str, graphs: Sequence[str], **info: object) -> None:
-        present = tuple(g for g in graphs if g in names)
-        if present:
-            used.update(present)
-            sources.append(Source(key, present, **info))  # type: ignore[arg-type]
-
-    take(
-        "plaquette",
-        ["deck"],
-        title=(
-            "Trajectoire économique des territoires du bassin minier (plaquette du 8 avril 2019)",
-            "Economic trajectory of the mining basin's territories (slide deck of 8 April 2019)",
-        ),
-        description=(
-            "Forces, faiblesses, opportunités et menaces des quatre zones d'emploi du bassin minier "
-            "(Béthune-Bruay, Lens-Hénin, Douaisis, Valenciennois), acteurs, secteurs, principaux projets de "
-            "recrutement et métiers difficiles à recruter en 2018, taux de chômage au 2e trimestre 2018 ; "
-            "chaque élément renvoie à la ligne de la plaquette dont il provient.",
-            "Strengths, weaknesses, opportunities and threats of the four employment zones of the mining "
-            "basin, actors, sectors, main recruitment projects and hard-to-fill occupations in 2018, "
-            "unemployment rates in 2018 Q2; each item points to the line of the deck it comes from.",
-        ),
-        keywords=(
-            "bassin minier",
-            "zones d'emploi",
-            "emploi",
-            "recrutement",
-            "chômage",
-            "AFOM",
-            "Hauts-de-France",
-        ),
-        themes=("ECON", "REGI"),
-    )
-    take(
-        "metiers",
-        OCCUPATION_GRAPHS,
-        title=(
-            "Nomenclatures des métiers FAP-2009, FAP-2021 et ROME, et leurs correspondances (dont ESCO)",
-            "Occupation classifications FAP-2009, FAP-2021 and ROME, and their mappings (including ESCO)",
-        ),
-        description=(
-            "Familles professionnelles de la Dares (FAP-2009, FAP-2021), codes et appellations du ROME de "
-            "France Travail, table de passage FAP-2009 / ROME de la Dares et correspondances ROME / ESCO de "
-            "France Travail, en SKOS ; chaque correspondance porte sa méthode et ses lignes sources.",
-            "DARES occupational families (FAP-2009, FAP-2021), France Travail ROME codes and job titles, the "
-            "DARES FAP-2009 / ROME table and the France Travail ROME / ESCO mapping, in SKOS; each mapping "
-            "carries its method and source lines.",
-        ),
-        keywords=("métiers", "nomenclature", "FAP", "ROME", "ESCO", "SKOS"),
-        themes=("ECON", "SOCI"),
-        creators=("dares", "france-travail"),
-    )
-    take(
-        "territoires",
-        ["insee-territoires"],
-        title=(
-            "Territoires Insee du bassin minier : zones d'emploi 2010 et 2020, communes, bassins BMO",
-            "INSEE territories of the mining basin: 2010 and 2020 employment zones, communes, BMO areas",
-        ),
-        description=(
-            "Zones d'emploi 2010 et 2020, communes, départements et région de l'Insee, bassins d'emploi de "
-            "l'enquête BMO de France Travail, leurs inclusions et leurs recouvrements mesurés en communes.",
-            "INSEE 2010 and 2020 employment zones, communes, départements and region, France Travail BMO "
-            "areas, their inclusions and their overlaps counted in communes.",
-        ),
-        keywords=("zones d'emploi", "communes", "géographie", "Insee", "bassin minier"),
-        themes=("REGI",),
-        creators=("insee", "france-travail"),
-    )
-    for name in sorted(n for n in names if _BMO.match(n)):
-        year = name[4:]
-        take(
-            name,
-            [name],
-            title=(
-                f"Besoins en main-d'œuvre {year} (France Travail) dans les bassins du bassin minier",
-                f"Labour needs survey (BMO) {year} (France Travail) in the mining basin's areas",
-            ),
-            description=(
-                f"Projets de recrutement, projets jugés difficiles et saisonniers par métier (FAP) et bassin "
-                f"d'emploi, enquête BMO {year} ; le secret statistique est un statut, jamais un zéro.",
-                f"Recruitment projects, hard-to-fill and seasonal projects by occupation (FAP) and area, BMO "
-                f"survey {year}; statistical secrecy is a status, never a zero.",
-            ),
-            keywords=("BMO", "recrutement", "métiers", "emploi", "bassin minier"),
-            themes=("ECON",),
-            creators=("france-travail",),
-        )
-    take(
-        "acoss",
-        ["acoss"],
-        title=(
-            "Effectifs salariés du secteur privé par zone d'emploi et trimestre (Urssaf)",
-            "Private-sector employees by employment zone and quarter (Urssaf)",
-        ),
-        description=(
-            "Effectifs salariés et masse salariale du secteur privé des zones d'emploi du bassin minier, par "
-            "trimestre, d'après le fichier open data de l'Urssaf (licence ODbL).",
-            "Private-sector employees and payroll of the mining basin's employment zones, by quarter, from "
-            "the Urssaf open-data file (ODbL licence).",
-        ),
-        keywords=("Urssaf", "Acoss", "effectifs salariés", "emploi", "zones d'emploi"),
-        themes=("ECON",),
-        creators=("urssaf",),
-        licence=ODBL,
-    )
-    take(
-        "liens-insee",
-        ["insee-links"],
-        title=(
-            "Correspondances avec les identifiants de l'Insee (rdf.insee.fr)",
-            "Links to INSEE's identifiers (rdf.insee.fr)",
-        ),
-        description=(
-            "owl:sameAs et skos:closeMatch des territoires du graphe vers les ressources de rdf.insee.fr, "
-            "avec la date de la recherche.",
-            "owl:sameAs and skos:closeMatch from the graph's territories to rdf.insee.fr resources, with the "
-            "date of the lookup.",
-        ),
-        keywords=("Insee", "données liées", "territoires", "owl:sameAs"),
-        themes=("REGI",),
-        creators=("insee",),
-    )
-    take(
-        "ontologie",
-        ["ontology"],
-        title=("Ontologie du bassin minier (bm:)", "Mining basin ontology (bm:)"),
-        description=(
-            "Classes et propriétés propres au graphe (éléments AFOM, rangs, correspondances, structures "
-            "des cubes de données), en français et en anglais.",
-            "The graph's own classes and properties (SWOT items, ranks, mappings, data cube structures), in "
-            "French and English.",
-        ),
-        keywords=("ontologie", "vocabulaire", "RDF", "OWL"),
-        themes=("TECH",),
-    )
-    for name in sorted(set(names) - used):
-        take(
-            name,
-            [name],
-            title=(f"Graphe {name}", f"Graph {name}"),
-            description=(
-                f"Le graphe nommé {name} de la publication.",
-                f"The publication's named graph {name}.",
-            ),
-            keywords=("bassin minier",),
-            themes=("ECON",),
-        )
-    return sources
+def sources_of(graph_names: Sequence[str]) -> list[CatalogueEntry]:
+    """The release's named graphs grouped by source, as the sources registry describes them."""
+    return registry.catalogue(graph_names)
 
 
 @dataclass
@@ -266,7 +98,7 @@ def source_iri(iris: Iris, key: str) -> URIRef:
     return URIRef(f"{iris.base}catalog#{key}")
 
 
-def licence_of(sources: Sequence[Source]) -> URIRef:
+def licence_of(sources: Sequence[CatalogueEntry]) -> URIRef:
     """ODbL as soon as one part is under ODbL (share-alike), else Licence Ouverte 2.0."""
     return ODBL if any(s.licence == ODBL for s in sources) else LICENCE_OUVERTE
 

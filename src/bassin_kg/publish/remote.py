@@ -37,14 +37,13 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 
-from bassin_kg.errors import BassinKgError, UsageError
-from bassin_kg.store import open_read_only
+from bassin_kg.errors import UsageError
+from bassin_kg.store import HttpClient, HttpError, open_read_only
 
 NTRIPLES = "application/n-triples"
 #: GSP path suffix -> (query path, update path or None) of the usual servers
@@ -56,25 +55,8 @@ KNOWN_LAYOUTS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
-class PushError(BassinKgError):
-    """One request of the push failed for good (after its retries).
-
-    ``status`` is the HTTP status of the last answer, None when the server did not answer (refused,
-    closed or timed out); ``reached`` is False when every attempt was refused (the server never saw it).
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, reached: bool = True) -> None:
-        super().__init__(message)
-        self.status = status
-        self.reached = reached
-
-    @property
-    def answered(self) -> bool:
-        return self.status is not None
-
-    @property
-    def retryable(self) -> bool:
-        return self.status is None or self.status >= 500 or self.status == 429
+#: a request of the push that failed for good (the shared HTTP client's error)
+PushError = HttpError
 
 
 @dataclass(frozen=True)
@@ -191,76 +173,30 @@ class PushReport:
         return "\n".join(lines)
 
 
-class Client:
-    """HTTP with a timeout, bounded retries and optional authentication (standard library only)."""
+class Client(HttpClient):
+    """The shared HTTP client, with the remote's timeout, retries and authentication."""
 
     def __init__(self, remote: Remote, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.remote = remote
-        self.sleep = sleep
         handlers: list[urllib.request.BaseHandler] = []
-        self.headers: dict[str, str] = {}
+        headers: dict[str, str] = {}
         if remote.user and remote.digest:
             manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
             manager.add_password(None, remote.store_url, remote.user, remote.token or "")
             handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
         elif remote.user:
             pair = f"{remote.user}:{remote.token or ''}".encode()
-            self.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
         elif remote.token:
-            self.headers["Authorization"] = f"Bearer {remote.token}"
-        self.opener = urllib.request.build_opener(*handlers)
-
-    def pause(self, attempt: int) -> None:
-        """Exponential backoff before retry number ``attempt`` (1, 2, …)."""
-        self.sleep(self.remote.backoff * 2 ** (attempt - 1))
-
-    def send(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        *,
-        attempts: int | None = None,
-    ) -> tuple[int, bytes]:
-        """The status and body of the first answer that is not worth retrying; raises PushError.
-
-        ``attempts`` defaults to one try plus ``remote.retries``; give 1 for a request that must not be
-        resent blindly.
-        """
-        attempts = self.remote.retries + 1 if attempts is None else attempts
-        error = PushError(f"{method} {url}: not sent")
-        reached = False  # did any attempt get through? then the server may have acted on it
-        for attempt in range(attempts):
-            if attempt:
-                self.pause(attempt)
-            request = urllib.request.Request(
-                url, data=body, method=method, headers={**self.headers, **headers}
-            )
-            try:
-                with self.opener.open(request, timeout=self.remote.timeout) as response:
-                    return int(response.status), bytes(response.read())
-            except urllib.error.HTTPError as exc:
-                text = exc.read()[:300].decode("utf-8", "replace").strip()
-                last = f"HTTP {exc.code} {exc.reason}" + (f": {text}" if text else "")
-                error = PushError(f"{method} {url}: {last}", status=exc.code)
-                if not error.retryable:
-                    raise error from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
-                error = self._no_answer(method, url, exc)
-            reached = reached or error.reached
-        suffix = f" (after {attempts} attempt(s))" if attempts > 1 else ""
-        raise PushError(f"{error}{suffix}", status=error.status, reached=reached)
-
-    def _no_answer(self, method: str, url: str, exc: OSError | HTTPException) -> PushError:
-        reason = getattr(exc, "reason", exc) if isinstance(exc, urllib.error.URLError) else exc
-        if isinstance(reason, ConnectionRefusedError):
-            return PushError(f"{method} {url}: no answer (connection refused)", reached=False)
-        if isinstance(reason, TimeoutError):
-            return PushError(f"{method} {url}: no answer within the {self.remote.timeout:g} s timeout")
-        if isinstance(reason, ConnectionError):  # RemoteDisconnected among them
-            return PushError(f"{method} {url}: no answer (the server closed the connection: {reason})")
-        return PushError(f"{method} {url}: no answer ({reason})")
+            headers["Authorization"] = f"Bearer {remote.token}"
+        super().__init__(
+            timeout=remote.timeout,
+            retries=remote.retries,
+            backoff=remote.backoff,
+            sleep=sleep,
+            headers=headers,
+            handlers=handlers,
+        )
+        self.remote = remote
 
     def count(self, graph: str) -> int:
         """Triples in ``graph`` on the server, read through its SPARQL query endpoint."""

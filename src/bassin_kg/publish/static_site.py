@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 from bassin_kg.progress import Progress
 from bassin_kg.settings import Settings
+from bassin_kg.store import open_read_only
 
 SITE = "site"
 _LINK = re.compile(r'\b(href|src|action)="([^"]*)"')
@@ -93,7 +94,7 @@ def export_site(
     out = release_dir / "dist" / SITE
     out.mkdir(parents=True)
     shutil.copytree(STATIC, out / "static")
-    store = ox.Store.read_only(str(release_dir / "store"))
+    store = open_read_only(release_dir / "store")
     base = settings.base_iri if settings.base_iri.endswith("/") else settings.base_iri + "/"
     urls = [*FIXED_PAGES, *page_urls(store, base, only)]
     app = create_app(settings.replace(store=release_dir / "store"), store=store)

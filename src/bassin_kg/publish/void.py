@@ -14,7 +14,7 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, SKOS
 
 from bassin_kg.namespaces import PREFIXES, VOID, Iris
-from bassin_kg.publish.dumps import SPECS
+from bassin_kg.release.dumps import SPECS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 INSEE_SPACE = "http://rdf.insee.fr/"

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import PREFIXES
+from bassin_kg.release import release_id
 from bassin_kg.settings import ENV_PREFIX, Settings
 from bassin_kg.web import pages, wellknown
 from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
@@ -32,7 +33,7 @@ from bassin_kg.web.fastpath import SparqlFastPath
 from bassin_kg.web.graph_store import GraphStore
 from bassin_kg.web.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.security import ALWAYS, SecurityHeaders
-from bassin_kg.web.sparql import SparqlService, release_id
+from bassin_kg.web.sparql import SparqlService
 from bassin_kg.web.updates import ReleasingEngine, check_store_given
 
 SPARQL_METHODS = ("GET", "HEAD", "POST")
@@ -140,8 +141,8 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     if store is None:
         path = settings.store_path
         # fail now with a clear message rather than in a worker later; the handle is closed at once
-        del_me = open_store(path, writable=False)
-        del del_me
+        probe = open_store(path, writable=False)
+        del probe
         if settings.enable_update and settings.store is None:
             # the build's releases: each accepted change becomes a new release (web/updates.py)
             engine = ReleasingEngine(settings, size=settings.max_concurrent_queries, prefixes=PREFIXES)

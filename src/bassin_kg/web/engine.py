@@ -48,6 +48,7 @@ from typing import IO, TYPE_CHECKING, Literal, Protocol
 import anyio.to_thread
 import pyoxigraph as ox
 
+import bassin_kg.store as store_module
 from bassin_kg.errors import StoreError
 
 if TYPE_CHECKING:
@@ -343,18 +344,8 @@ class Engine(Protocol):
 
 
 def open_store(path: Path, *, writable: bool) -> ox.Store:
-    """Open the store at ``path``; a missing or unreadable store is a :class:`StoreError`."""
-    if not path.is_dir():
-        raise StoreError(
-            f"no store at {path}; run `bassin-kg build` first, or give --store / BASSIN_KG_STORE"
-        )
-    try:
-        return ox.Store(str(path)) if writable else ox.Store.read_only(str(path))
-    except (OSError, RuntimeError) as exc:  # pyoxigraph reports RocksDB corruption as RuntimeError
-        raise StoreError(
-            f"cannot open the store at {path} ({exc}); it is corrupt, incomplete or locked by another "
-            "process — rebuild it with `bassin-kg build` or point --store at a good one"
-        ) from None
+    """Open the store at ``path`` through :mod:`bassin_kg.store` (the one place that opens stores)."""
+    return store_module.open_store(path) if writable else store_module.open_read_only(path)
 
 
 def load_snapshot(descriptor: int) -> ox.Store:

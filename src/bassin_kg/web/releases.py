@@ -21,6 +21,7 @@ from pathlib import Path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import StoreError
+from bassin_kg.release import release_id
 from bassin_kg.web.engine import Job, JobError, Outcome, ProcessEngine
 
 #: (id of the ReleaseEngine, release path) of the request being answered. A context variable is a slot
@@ -113,8 +114,6 @@ class ReleaseEngine:
             return None
         release = self._releases.get(path)
         if release is None:
-            from bassin_kg.web.sparql import release_id  # sparql imports this module
-
             release = release_id(path)
             with self._lock:
                 if len(self._releases) > 16:

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
-import json
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -180,26 +177,6 @@ def checked_iris(values: Sequence[str], parameter: str) -> tuple[str, ...]:
 
 
 # ETags ------------------------------------------------------------------------------------------------
-def release_id(store_path: Path) -> str:
-    """The build the store belongs to: ``release.json``'s id, the ``releases/<id>`` folder, or a hash."""
-    resolved = store_path.resolve()
-    manifest = resolved.parent / "release.json"
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = None
-        if isinstance(data, dict):
-            for key in ("id", "release_id", "release"):
-                if isinstance(data.get(key), str) and data[key]:
-                    return str(data[key])
-    if resolved.parent.parent.name == "releases":
-        return resolved.parent.name
-    # no release metadata: the path and the last change of its files identify this state of the store
-    stamp = max((p.stat().st_mtime_ns for p in resolved.iterdir()), default=0) if resolved.is_dir() else 0
-    return hashlib.sha256(f"{resolved}\0{stamp}".encode()).hexdigest()[:16]
-
-
 def etag_matches(header: str | None, etag: str) -> bool:
     """Weak comparison (RFC 9110 §13.1.2), as If-None-Match requires."""
     if header is None:

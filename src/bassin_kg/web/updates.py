@@ -20,20 +20,18 @@ working copy: it is written in place (see :func:`inside_a_release`).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 
 from bassin_kg import validate
-from bassin_kg.build import write_dumps
 from bassin_kg.errors import StoreError, UsageError
-from bassin_kg.release import RELEASE_FILE, VALIDATION_FILE, new_release
+from bassin_kg.release import RELEASE_FILE, VALIDATION_FILE, ReleaseDraft, new_release, now_stamp
+from bassin_kg.release.dumps import RELEASE_SPECS, write_dumps
 from bassin_kg.settings import Settings
-from bassin_kg.store import open_store
+from bassin_kg.store import count_triples, open_store
 from bassin_kg.web.engine import (
     GraphDropJob,
     GraphWriteJob,
@@ -94,7 +92,7 @@ class ReleasingEngine(ReleaseEngine):
                             + report.render()[:4000],
                         )
                     (draft.dir / VALIDATION_FILE).write_text(report.render(), encoding="utf-8")
-                    _write_dumps_and_manifest(draft.store_path, draft.dir, draft.id, manifest, job, report)
+                    _write_dumps_and_manifest(draft, manifest, job, report)
                     draft.publish()
                 return outcome
             except UsageError as exc:  # the build lock is held by a build, an ingest or a publish
@@ -104,21 +102,13 @@ class ReleasingEngine(ReleaseEngine):
 
 
 def _write_dumps_and_manifest(
-    store_path: Path,
-    release_dir: Path,
-    release_id: str,
-    manifest: dict[str, Any],
-    job: WriteJob,
-    report: validate.Report,
+    draft: ReleaseDraft, manifest: dict[str, Any], job: WriteJob, report: validate.Report
 ) -> None:
     """The dumps of the changed store, and a manifest saying what they hold and what changed."""
-    store = open_store(store_path)
+    store = open_store(draft.store_path)
     try:
-        dumps = write_dumps(store, release_dir / "dist")
-        counts = {
-            graph.value: sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
-            for graph in store.named_graphs()
-        }
+        dumps = write_dumps(store, draft.dir / "dist", RELEASE_SPECS, counted=False)
+        counts = {graph.value: count_triples(store, [graph.value]) for graph in store.named_graphs()}
         store.flush()
     finally:
         del store  # closed before readers open it through `current`
@@ -128,20 +118,12 @@ def _write_dumps_and_manifest(
         name = names.get(iri, iri)
         previous = manifest["graphs"].get(name, {})
         graphs[name] = {"iri": iri, "triples": triples, "sources": previous.get("sources", ["update"])}
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    manifest.update(
-        release=release_id,
-        created=created,
-        graphs=graphs,
-        validation=report.verdict(),
-        files={d.name: {"bytes": d.bytes, "sha256": d.sha256} for d in dumps},
-    )
+    created = now_stamp()
+    manifest.update(graphs=graphs, validation=report.verdict())
     manifest.setdefault("updates", []).append(
         {"at": created, "operation": type(job).__name__, "sha256": _fingerprint(job)}
     )
-    (release_dir / RELEASE_FILE).write_text(
-        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    draft.write_manifest(manifest, files=dumps, created=created)
 
 
 def _fingerprint(job: WriteJob) -> str:
