@@ -361,7 +361,7 @@ class SparqlService:
                 # a little longer than a query may run: a job queued behind one that is stopped at its
                 # timeout gets the worker then (killing and replacing it takes a moment), instead of
                 # giving up at the same instant
-                timeout = self.settings.query_timeout + max(1.0, self.settings.query_timeout / 2)
+                timeout = 1.5 * self.settings.query_timeout
                 with anyio.fail_after(timeout):
                     for gate in needed:
                         await gate.acquire()
