@@ -3,7 +3,7 @@
 Uses ``bench_endpoint.measure``: all servers start first, then each cell measures them in turn, so every
 variant meets the same background load. A variant is ``NAME`` or ``NAME:VAR=VALUE,VAR=VALUE`` (environment
 of that server), e.g. ``--ours before:PYTHONPATH=/tmp/src-before --ours now
---ours sidecar:BASSIN_KG_QUERY_ENGINE=sidecar``. Prints requests/s and (p50 ms) per query and clients.
+--ours no-turns:BASSIN_KG_QUERY_CPUS=64``. Prints requests/s and (p50 ms) per query, mode and clients.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--concurrency", default="1,4,16")
     parser.add_argument("--queries", default=",".join(q.name for q in b.QUERIES))
+    parser.add_argument("--modes", default="cold", help="cold, cached or both (cold,cached)")
     args = parser.parse_args(argv)
     store = args.store.resolve()
     dump = next((store.parent / "dist").glob("*.nq"))
@@ -44,23 +45,25 @@ def main(argv: list[str] | None = None) -> int:
     rdflib_peer = b.rdflib_endpoint(args.rdflib_endpoint_venv, dump, scratch / "logs")
     if rdflib_peer is not None:
         peers.append(rdflib_peer)
-    # measure() reads these module globals: cold cells, the chosen queries
-    b.MODES = ("cold",)  # type: ignore[assignment]
+    # measure() reads these module globals: the chosen modes and queries
+    modes = tuple(args.modes.split(","))
+    b.MODES = modes  # type: ignore[assignment]
     wanted = args.queries.split(",")
     b.QUERIES = tuple(q for q in b.QUERIES if q.name in wanted)  # type: ignore[assignment]
     concurrency = [int(c) for c in args.concurrency.split(",")]
     settings = argparse.Namespace(concurrency=concurrency, duration=args.duration, max_requests=50_000)
     cells, peak = b.measure(peers, settings)
-    print("\nquery        c  " + "  ".join(f"{p.name:>18}" for p in peers))
+    print("\nquery       mode     c  " + "  ".join(f"{p.name:>18}" for p in peers))
     for query in b.QUERIES:
-        for c in concurrency:
-            row = []
-            for peer in peers:
-                key = (peer.name, query.name, c)
-                cell = next(x for x in cells if (x.peer, x.query, x.concurrency) == key)
-                p50 = cell.result.total.percentile(50, ok_only=True)
-                row.append(f"{cell.result.throughput():8.0f} ({p50:5.1f})")
-            print(f"{query.name:<11} {c:>2}  " + "  ".join(f"{r:>18}" for r in row))
+        for mode in modes:
+            for c in concurrency:
+                row = []
+                for peer in peers:
+                    key = (peer.name, query.name, mode, c)
+                    cell = next(x for x in cells if (x.peer, x.query, x.mode, x.concurrency) == key)
+                    p50 = cell.result.total.percentile(50, ok_only=True)
+                    row.append(f"{cell.result.throughput():8.0f} ({p50:5.1f})")
+                print(f"{query.name:<11} {mode:<6} {c:>2}  " + "  ".join(f"{r:>18}" for r in row))
     print("peak RSS MiB:", {name: round(value) for name, value in peak.items()})
     return 0
 

@@ -87,7 +87,9 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings, progress: Progres
     from bassin_kg.publish.dcat import CatalogOptions
 
     defaults = CatalogOptions()
-    options = CatalogOptions(args.publisher or defaults.publisher, args.contact)
+    # the default type belongs to the default publisher: another publisher states its own
+    kind = args.publisher_type or (None if args.publisher else defaults.publisher_type)
+    options = CatalogOptions(args.publisher or defaults.publisher, args.contact, kind)
     static_site = args.static_site or bool(args.site_only)
     result = publish(
         settings, progress=progress, options=options, static_site=static_site, site_only=args.site_only
@@ -168,6 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--publisher", help="name of the publisher in the catalogue")
     p.add_argument("--contact", metavar="URL", help="contact point: a web page or mailto: address")
+    p.add_argument(
+        "--publisher-type",
+        metavar="CODE",
+        help="ADMS publisher type of --publisher (RegionalAuthority, LocalAuthority, NonProfitOrganisation…)",
+    )
     p.add_argument("--to", metavar="URL", help="push the named graphs to this Graph Store endpoint instead")
     p.add_argument("--query-url", metavar="URL", help="its SPARQL query endpoint (to verify the counts)")
     p.add_argument("--update-url", metavar="URL", help="its SPARQL update endpoint (staging graph + MOVE)")

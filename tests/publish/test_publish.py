@@ -37,6 +37,7 @@ def test_publication_is_a_new_release_seen_through_dist(published: tuple[Setting
         d.sha256 for d in result.dumps if d.name == "bassin-minier.trig"
     )
     assert manifest["published"]["dcat_ap"]["violations"] == 0
+    assert manifest["published"]["dcat_ap"]["profile"] == "3.0.1"
     assert (result.release_dir / "validation.txt").is_file()
     # the store is the previous release's, unchanged
     assert sum(g["triples"] for g in manifest["graphs"].values()) == len(
@@ -78,6 +79,8 @@ def test_cli_publish_prints_the_files_and_the_dcat_warnings(
             "publish",
             "--publisher",
             "Observatoire test",
+            "--publisher-type",
+            "RegionalAuthority",
             "--contact",
             "mailto:contact@example.org",
         ]
@@ -86,11 +89,20 @@ def test_cli_publish_prints_the_files_and_the_dcat_warnings(
     assert code == 0
     assert "bassin-minier.nt.gz" in out
     assert "sha256" in out
-    assert "DCAT-AP 3: 0 violation(s)" in out
+    assert "shapes_recommended.ttl): 0 violation(s)" in out
     assert "warning:" in out
     catalog = (settings.dist_dir / "catalog.ttl").read_text()
     assert "Observatoire test" in catalog
     assert "mailto:contact@example.org" in catalog
+    assert "<http://purl.org/adms/publishertype/RegionalAuthority>" in catalog
+
+
+def test_an_unknown_publisher_type_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--root", str(tmp_path), "-q", "publish", "--publisher-type", "Mairie"])
+    assert code == 2
+    assert "unknown publisher type 'Mairie'" in capsys.readouterr().err
 
 
 def test_publish_without_a_build_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

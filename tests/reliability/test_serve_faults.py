@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
-from bassin_kg.web.engine import QueryJob
-from bassin_kg.web.releases import _PINNED, ReleaseEngine
+from bassin_kg.web.serving.engine import QueryJob
+from bassin_kg.web.serving.releases import _PINNED, ReleaseEngine
 from serving import clean_env, cli
 
 from .conftest import (

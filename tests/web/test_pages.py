@@ -24,8 +24,8 @@ from bassin_kg.release.replace import run_loader
 from bassin_kg.settings import Settings
 from bassin_kg.sources.registry import loader
 from bassin_kg.web.app import create_app
-from bassin_kg.web.cache import CachedResponse
 from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY
+from bassin_kg.web.serving.cache import CachedResponse
 from bassin_kg.web.sparql import SparqlService
 
 from .html_checks import svg_charts, swot_counts

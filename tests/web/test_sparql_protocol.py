@@ -404,8 +404,8 @@ class TestTimeout:
     def test_heavy_query_is_stopped_and_the_server_goes_on(self, heavy_store: Path) -> None:
         from bassin_kg.settings import Settings
         from bassin_kg.web.app import create_app
-        from bassin_kg.web.engine import ProcessEngine
-        from bassin_kg.web.releases import ReleaseEngine
+        from bassin_kg.web.serving.engine import ProcessEngine
+        from bassin_kg.web.serving.releases import ReleaseEngine
 
         app = create_app(Settings(store=heavy_store, query_timeout=0.5, max_concurrent_queries=2))
         with TestClient(app) as client:

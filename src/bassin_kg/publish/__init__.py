@@ -38,6 +38,8 @@ CATALOG_FILES = {
 }
 _RDFLIB_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdfxml": "xml"}
 DCAT_REPORT = "dcat-ap-report.txt"
+#: the same check as a standard SHACL sh:ValidationReport
+DCAT_REPORT_TTL = "dcat-ap-report.ttl"
 
 
 @dataclass
@@ -134,6 +136,8 @@ def _write(
         catalog = dcat.catalog_graph(store, iris, data)
         outcome = dcat.check_catalog(catalog, settings.data_dir / "reference")
         (dist / DCAT_REPORT).write_text(outcome.render() + "\n", encoding="utf-8")
+        if outcome.report is not None:
+            outcome.report.serialize(destination=dist / DCAT_REPORT_TTL, format="turtle", encoding="utf-8")
         if not outcome.conforms:
             raise ValidationFailed("the DCAT-AP catalogue does not conform:\n" + outcome.render())
         _serialize(catalog, dist, CATALOG_FILES)
@@ -155,12 +159,17 @@ def _write(
         site=pages is not None,
         title="Trajectoire économique du bassin minier : données liées",
     )
-    metadata = [*VOID_FILES.values(), *CATALOG_FILES.values(), DCAT_REPORT, "index.html"]
+    metadata = [*VOID_FILES.values(), *CATALOG_FILES.values(), DCAT_REPORT, DCAT_REPORT_TTL, "index.html"]
     dumps.write_checksums(dist, [f.name for f in files] + [f.name for f in source_files.values()] + metadata)
     created = now_stamp()
     manifest["published"] = {
         "at": created,
-        "dcat_ap": {"violations": len(outcome.violations), "warnings": len(outcome.warnings)},
+        "dcat_ap": {
+            "profile": "3.0.1",
+            "shapes": list(outcome.checked),
+            "violations": len(outcome.violations),
+            "warnings": len(outcome.warnings),
+        },
         "static_site_pages": pages,
     }
     draft.write_manifest(manifest, files=[*files, *source_files.values()], created=created)

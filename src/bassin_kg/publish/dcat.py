@@ -9,6 +9,12 @@ compatible with it, the reverse is not).
 
 The catalogue's nodes are hash IRIs of the catalogue document ``<base>catalog`` (served at ``/catalog``),
 so that they dereference even though they are not in the store.
+
+Every resource the catalogue points to carries the class DCAT-AP 3.0.1 expects of it (``range.ttl``): no
+validator of a harvesting portal loads the EU vocabularies or the W3C ontologies, so a theme that is not
+stated to be a ``skos:Concept`` here is not one for it. The concepts of the EU and ADMS vocabularies get
+the label and scheme those vocabularies give them (``VOCABULARY_LABELS``), as ``shapes.ttl`` asks a
+``skos:Concept`` to have a ``skos:prefLabel``.
 """
 
 from __future__ import annotations
@@ -17,14 +23,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF
+from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
-from bassin_kg.errors import DataError
+from bassin_kg.errors import DataError, UsageError
 from bassin_kg.namespaces import BM, PREFIXES, QB, SDMX_DIM, Iris
 from bassin_kg.publish.void import dataset_iri, public_url
 from bassin_kg.release.dumps import DumpFile
@@ -35,21 +40,79 @@ DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
+THEMES = URIRef(AUTHORITY + "data-theme")
 THEME = Namespace(AUTHORITY + "data-theme/")
 LANGUAGE = Namespace(AUTHORITY + "language/")
+PUBLISHER_TYPES = URIRef("http://purl.org/adms/publishertype/1.0")
 PUBLISHER_TYPE = Namespace("http://purl.org/adms/publishertype/")
+LICENCE_TYPES = URIRef("http://purl.org/adms/licencetype/1.0")
 LICENCE_TYPE = Namespace("http://purl.org/adms/licencetype/")
+AVAILABILITY = URIRef(AUTHORITY + "planned-availability")
 AVAILABLE = URIRef(AUTHORITY + "planned-availability/AVAILABLE")
 FRANCE = URIRef(AUTHORITY + "country/FRA")
 GZIP = URIRef("https://www.iana.org/assignments/media-types/application/gzip")
+SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
+AUTHORITY_SPARQL_FORMAT = URIRef(AUTHORITY + "file-type/SPARQLQ")
 
+# ADMS has no plain "ShareAlike" concept: the share-alike type is ViralEffect-ShareAlike
 LICENCES: dict[URIRef, tuple[str, str, tuple[URIRef, ...]]] = {
     LICENCE_OUVERTE: ("Licence Ouverte / Open Licence 2.0", "fr", (LICENCE_TYPE.Attribution,)),
-    ODBL: ("Open Database License (ODbL) 1.0", "en", (LICENCE_TYPE.Attribution, LICENCE_TYPE.ShareAlike)),
+    ODBL: (
+        "Open Database License (ODbL) 1.0",
+        "en",
+        (LICENCE_TYPE.Attribution, LICENCE_TYPE["ViralEffect-ShareAlike"]),
+    ),
 }
 
-SHAPES = "dcat-ap-3.0.0-shapes.ttl"
-SHAPES_RECOMMENDED = "dcat-ap-3.0.0-shapes_recommended.ttl"
+#: the ADMS publisher types (``--publisher-type``): code -> the vocabulary's English label
+PUBLISHER_TYPE_LABELS: dict[str, str] = {
+    "Academia-ScientificOrganisation": "Academia/Scientific organisation",
+    "Company": "Company",
+    "IndustryConsortium": "Industry consortium",
+    "LocalAuthority": "Local Authority",
+    "NationalAuthority": "National authority",
+    "NonGovernmentalOrganisation": "Non-Governmental Organisation",
+    "NonProfitOrganisation": "Non-Profit Organisation",
+    "PrivateIndividual(s)": "Private Individual(s)",
+    "RegionalAuthority": "Regional authority",
+    "StandardisationBody": "Standardisation body",
+    "SupraNationalAuthority": "Supra-national authority",
+}
+
+#: concepts of the EU and ADMS vocabularies the catalogue uses: scheme and labels, as those vocabularies
+#: state them (the catalogue repeats them because DCAT-AP validators do not load the vocabularies)
+VOCABULARY_LABELS: dict[URIRef, tuple[URIRef, tuple[tuple[str, str], ...]]] = {
+    THEME.ECON: (THEMES, (("Économie et finances", "fr"), ("Economy and finance", "en"))),
+    THEME.REGI: (THEMES, (("Régions et villes", "fr"), ("Regions and cities", "en"))),
+    THEME.SOCI: (THEMES, (("Population et société", "fr"), ("Population and society", "en"))),
+    THEME.TECH: (THEMES, (("Science et technologie", "fr"), ("Science and technology", "en"))),
+    AVAILABLE: (AVAILABILITY, (("available", "en"),)),
+    LICENCE_TYPE.Attribution: (LICENCE_TYPES, (("Attribution", "en"),)),
+    LICENCE_TYPE["ViralEffect-ShareAlike"]: (LICENCE_TYPES, (("Viral effect (a.k.a. Share-alike)", "en"),)),
+    **{
+        PUBLISHER_TYPE[code]: (PUBLISHER_TYPES, ((label, "en"),))
+        for code, label in PUBLISHER_TYPE_LABELS.items()
+    },
+}
+THEME_TAXONOMY_TITLE = (("Data theme", "en"),)
+
+#: the official DCAT-AP 3.0.1 SHACL files ``publish`` checks with (``data/reference/dcat-ap-3.0.1/``):
+#: mandatory properties, class ranges (both violations) and recommended properties (warnings)
+SHAPES_DIR = "dcat-ap-3.0.1"
+SHAPES_FILES = ("shapes.ttl", "range.ttl", "shapes_recommended.ttl")
+#: what the 3.0.1 profile also has and ``publish`` cannot run offline, said in every report
+NOT_CHECKED = (
+    "mdr-vocabularies.shape.ttl (controlled vocabularies) is not run: it checks skos:inScheme of each "
+    "concept against the EU vocabularies, which mdr_imports.ttl imports from publications.europa.eu; they "
+    "are not in data/reference and publish works offline",
+    "imports.ttl is not loaded: it imports the W3C/DCMI ontologies from the web; the catalogue states "
+    "every class the range shapes ask for instead of relying on their subclass axioms",
+)
+#: why a recommended property is left out: result path -> the reason, printed under the warnings
+KNOWN_GAPS = {
+    DCAT.bbox: "dcat:bbox and dcat:centroid of a dct:Location need its geometry: no source of the project "
+    "gives one (neither for the basin nor for France), and the catalogue does not invent it",
+}
 
 #: producers of the official sources (dct:creator of the datasets derived from their files)
 AGENTS: dict[str, str] = {
@@ -65,10 +128,23 @@ _QUARTER = re.compile(r"/quarter/(\d{4})-Q([1-4])$")
 
 @dataclass(frozen=True)
 class CatalogOptions:
-    """Who publishes: the name of the publisher and a contact (a web page or a ``mailto:`` address)."""
+    """Who publishes: the publisher's name and ADMS type code, and a contact (a web page or ``mailto:``).
+
+    The default publisher is the project itself, declared a non-profit organisation; a deployment that
+    names its own publisher gives its type too (without it the catalogue omits ``dct:type`` and the
+    report lists the warning).
+    """
 
     publisher: str = "Projet bassin-kg : données liées du bassin minier"
     contact: str | None = None
+    publisher_type: str | None = "NonProfitOrganisation"
+
+    def __post_init__(self) -> None:
+        if self.publisher_type is not None and self.publisher_type not in PUBLISHER_TYPE_LABELS:
+            raise UsageError(
+                f"unknown publisher type {self.publisher_type!r}: expected one of the ADMS codes "
+                + ", ".join(PUBLISHER_TYPE_LABELS)
+            )
 
 
 def sources_of(graph_names: Sequence[str]) -> list[CatalogueEntry]:
@@ -147,13 +223,21 @@ def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
     add((catalog, FOAF.homepage, home))
     add((catalog, DCTERMS.language, LANGUAGE.FRA))
     add((catalog, DCTERMS.license, LICENCE_OUVERTE))
+    # each publish issues a new catalogue document: it is issued and modified on the publication day
+    add((catalog, DCTERMS.issued, modified))
     add((catalog, DCTERMS.modified, modified))
     add((catalog, DCTERMS.spatial, iris.bassin_minier()))
-    add((catalog, DCAT.themeTaxonomy, URIRef(AUTHORITY + "data-theme")))
+    add((catalog, DCAT.themeTaxonomy, THEMES))
     add((catalog, DCAT.service, service))
+    _referenced(graph, iris)
 
     add((publisher, RDF.type, FOAF.Agent))
     add((publisher, FOAF.name, Literal(data.options.publisher)))
+    if data.options.publisher_type is not None:
+        add((publisher, DCTERMS.type, PUBLISHER_TYPE[data.options.publisher_type]))
+        _concept(graph, PUBLISHER_TYPE[data.options.publisher_type])
+    # vcard:Kind stated as well: validators do not load vCard's vcard:Organization ⊑ vcard:Kind
+    add((contact, RDF.type, VCARD.Kind))
     add((contact, RDF.type, VCARD.Organization))
     add((contact, VCARD.fn, Literal(data.options.publisher)))
     target = data.options.contact or iris.base
@@ -164,11 +248,13 @@ def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
             add((licence, DCTERMS.title, Literal(title, lang=lang)))
             for kind in kinds:
                 add((licence, DCTERMS.type, kind))
+                _concept(graph, kind)
     for key in sorted({c for s in sources for c in s.creators}):
         agent = URIRef(f"{catalog}#agent-{key}")
         add((agent, RDF.type, FOAF.Agent))
         add((agent, FOAF.name, Literal(AGENTS[key], lang="fr")))
         add((agent, DCTERMS.type, PUBLISHER_TYPE.NationalAuthority))
+        _concept(graph, PUBLISHER_TYPE.NationalAuthority)
 
     def common(dataset: URIRef, themes: Sequence[str], keywords: Sequence[str]) -> None:
         add((catalog, DCAT.dataset, dataset))
@@ -183,6 +269,7 @@ def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
         add((dataset, DCTERMS.language, LANGUAGE.FRA))
         for theme in themes:
             add((dataset, DCAT.theme, THEME[theme]))
+            _concept(graph, THEME[theme])
         for keyword in keywords:
             add((dataset, DCAT.keyword, Literal(keyword, lang="fr")))
 
@@ -283,16 +370,45 @@ def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
     )
     add((service, DCAT.endpointURL, public_url(iris, "sparql")))
     add((service, DCAT.endpointDescription, public_url(iris, "sparql")))
-    add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    add((service, DCTERMS.conformsTo, SPARQL_PROTOCOL))
     add((service, DCAT.servesDataset, whole))
     add((service, DCTERMS.publisher, publisher))
     add((service, DCAT.contactPoint, contact))
     add((service, DCTERMS.license, overall))
     add((service, DCAT.landingPage, public_url(iris, "query")))
+    add((public_url(iris, "query"), RDF.type, FOAF.Document))
     add((service, DCAT.theme, THEME.ECON))
+    _concept(graph, THEME.ECON)
     for keyword in ("SPARQL", "données liées", "bassin minier"):
         add((service, DCAT.keyword, Literal(keyword, lang="fr")))
     return graph
+
+
+def _concept(graph: Graph, concept: URIRef) -> None:
+    """A concept of an EU or ADMS vocabulary, typed, with its scheme and labels."""
+    if concept not in VOCABULARY_LABELS:
+        raise KeyError(f"{concept}: add its scheme and labels (from its vocabulary) to VOCABULARY_LABELS")
+    scheme, labels = VOCABULARY_LABELS[concept]
+    graph.add((concept, RDF.type, SKOS.Concept))
+    graph.add((concept, SKOS.inScheme, scheme))
+    for text, lang in labels:
+        graph.add((concept, SKOS.prefLabel, Literal(text, lang=lang)))
+
+
+def _referenced(graph: Graph, iris: Iris) -> None:
+    """The classes DCAT-AP 3.0.1 gives the resources every catalogue points to (``range.ttl``)."""
+    add = graph.add
+    add((URIRef(iris.base), RDF.type, FOAF.Document))  # homepage and landing page
+    add((LANGUAGE.FRA, RDF.type, DCTERMS.LinguisticSystem))
+    for place in (iris.bassin_minier(), FRANCE):
+        add((place, RDF.type, DCTERMS.Location))
+    add((THEMES, RDF.type, SKOS.ConceptScheme))
+    for text, lang in THEME_TAXONOMY_TITLE:
+        add((THEMES, DCTERMS.title, Literal(text, lang=lang)))
+    add((SPARQL_PROTOCOL, RDF.type, DCTERMS.Standard))
+    add((SPARQL_PROTOCOL, DCTERMS.title, Literal("SPARQL 1.1 Protocol", lang="en")))
+    add((AUTHORITY_SPARQL_FORMAT, RDF.type, DCTERMS.MediaTypeOrExtent))
+    add((GZIP, RDF.type, DCTERMS.MediaType))
 
 
 def _texts(graph: Graph, node: URIRef, prop: URIRef, texts: tuple[str, str]) -> None:
@@ -328,10 +444,12 @@ def _distribution(
     add((node, DCAT.accessURL, url))
     add((node, DCAT.downloadURL, url))
     add((node, DCTERMS.format, URIRef(dump.spec.format_iri)))
+    add((URIRef(dump.spec.format_iri), RDF.type, DCTERMS.MediaTypeOrExtent))
     add((node, DCAT.mediaType, URIRef(dump.spec.media_type_iri)))
+    add((URIRef(dump.spec.media_type_iri), RDF.type, DCTERMS.MediaType))
     if dump.spec.gzipped:
         add((node, DCAT.compressFormat, GZIP))
-    add((node, DCAT.byteSize, Literal(Decimal(dump.bytes), datatype=XSD.decimal)))
+    add((node, DCAT.byteSize, Literal(dump.bytes, datatype=XSD.nonNegativeInteger)))
     checksum = BNode()
     add((node, SPDX.checksum, checksum))
     add((checksum, RDF.type, SPDX.Checksum))
@@ -339,6 +457,7 @@ def _distribution(
     add((checksum, SPDX.checksumValue, Literal(dump.sha256, datatype=XSD.hexBinary)))
     add((node, DCTERMS.license, licence))
     add((node, DCATAP.availability, AVAILABLE))
+    _concept(graph, AVAILABLE)
     add((node, DCTERMS.modified, modified))
     return node
 
@@ -361,9 +480,10 @@ def _sparql_distribution(graph: Graph, iris: Iris, service: URIRef, licence: URI
     )
     add((node, DCAT.accessURL, public_url(iris, "sparql")))
     add((node, DCAT.accessService, service))
-    add((node, DCTERMS.format, URIRef(AUTHORITY + "file-type/SPARQLQ")))
+    add((node, DCTERMS.format, AUTHORITY_SPARQL_FORMAT))
     add((node, DCTERMS.license, licence))
     add((node, DCATAP.availability, AVAILABLE))
+    _concept(graph, AVAILABLE)
     return node
 
 
@@ -372,26 +492,38 @@ Period = tuple[date, date]
 
 
 def _periods(store: ox.Store, graph_iris: Sequence[str]) -> dict[str, Period]:
-    """Per graph: the span of its observations' periods (sdmx refPeriod) or geographic vintages."""
+    """Per graph: the span of the periods its data covers, read from the data, never assumed.
+
+    A graph's own observation periods (sdmx refPeriod) or geographic vintages when it has them; else
+    the periods of the observations elsewhere that use its resources, as a dimension value (an occupation
+    concept) or as a property (a measure of the ontology): a classification covers the years it
+    classifies figures of. A graph nothing dates has no span (and the catalogue no ``dct:temporal``).
+    """
     spans: dict[str, Period] = {}
     for graph_iri in graph_iris:
-        found: list[Period] = []
-        query = (
+        own = (
             f"SELECT DISTINCT ?v WHERE {{ GRAPH <{graph_iri}> {{ {{ ?x <{SDMX_DIM.refPeriod}> ?v }} "
             f"UNION {{ ?x <{BM.millesimeGeographique}> ?v }} }} }}"
         )
-        solutions = store.query(query)
-        assert isinstance(solutions, ox.QuerySolutions)
-        for row in solutions:
-            term = row["v"]
-            if term is not None:
-                span = _period(term.value)
-                if span is not None:
-                    found.append(span)
-        merged = _merge(found)
-        if merged is not None:
-            spans[graph_iri] = merged
+        used = (
+            "SELECT DISTINCT ?v WHERE { "
+            f"{{ {{ SELECT DISTINCT ?r WHERE {{ GRAPH <{graph_iri}> {{ ?r ?q ?z }} }} }} "
+            f"GRAPH ?h {{ ?obs ?p ?r . ?obs <{SDMX_DIM.refPeriod}> ?v }} }} UNION "
+            f"{{ {{ SELECT DISTINCT ?r WHERE {{ GRAPH <{graph_iri}> {{ ?r ?q ?z }} }} }} "
+            f"GRAPH ?h {{ ?obs ?r ?o . ?obs <{SDMX_DIM.refPeriod}> ?v }} }} }}"
+        )
+        for query in (own, used):
+            merged = _merge([_period(value) for value in _values(store, query)])
+            if merged is not None:
+                spans[graph_iri] = merged
+                break
     return spans
+
+
+def _values(store: ox.Store, query: str) -> list[str]:
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return [term.value for row in solutions if (term := row["v"]) is not None]
 
 
 def _period(value: str) -> Period | None:
@@ -438,56 +570,109 @@ def _cubes(store: ox.Store, graph_iris: Sequence[str]) -> list[str]:
 
 
 # --- the SHACL check ---------------------------------------------------------------------------------
+SH = Namespace("http://www.w3.org/ns/shacl#")
+
+
 @dataclass
 class ShaclOutcome:
-    """The DCAT-AP check: violations (the mandatory shapes) and warnings (both shape files)."""
+    """The DCAT-AP check: violations (mandatory and range shapes) and warnings (recommended shapes).
+
+    ``report`` is the standard ``sh:ValidationReport`` of all the shape files together.
+    """
 
     violations: list[str]
     warnings: list[str]
+    checked: tuple[str, ...] = ()
+    not_checked: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    report: Graph | None = field(default=None, repr=False, compare=False)
 
     @property
     def conforms(self) -> bool:
         return not self.violations
 
     def render(self) -> str:
-        lines = [f"DCAT-AP 3: {len(self.violations)} violation(s), {len(self.warnings)} warning(s)"]
+        lines = [
+            f"DCAT-AP 3.0.1 ({', '.join(self.checked)}): "
+            f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s)"
+        ]
         lines += [f"  violation: {v}" for v in self.violations]
         lines += [f"  warning: {w}" for w in self.warnings]
+        lines += [f"  note: {note}" for note in self.notes]
+        lines += [f"  not checked: {note}" for note in self.not_checked]
         return "\n".join(lines)
 
 
-def check_catalog(catalog: Graph, reference_dir: Path) -> ShaclOutcome:
-    """Validate ``catalog`` with the official DCAT-AP 3.0.0 shapes kept in ``data/reference/``."""
-    from pyshacl import validate
-
-    violations: list[str] = []
-    warnings: list[str] = []
-    for name in (SHAPES, SHAPES_RECOMMENDED):
-        path = reference_dir / name
+def shapes_paths(reference_dir: Path) -> list[Path]:
+    """The DCAT-AP 3.0.1 shape files under ``reference_dir`` (``data/reference``), all present."""
+    paths = [reference_dir / SHAPES_DIR / name for name in SHAPES_FILES]
+    for path in paths:
         if not path.is_file():
             raise DataError(
-                "DCAT-AP shapes file not found",
+                "DCAT-AP 3.0.1 shapes file not found",
                 file=path,
                 hint="restore it from git (see data/reference/README.md)",
             )
-        shapes = Graph().parse(path, format="turtle")
+    return paths
+
+
+def check_catalog(catalog: Graph, reference_dir: Path) -> ShaclOutcome:
+    """Validate ``catalog`` with the official DCAT-AP 3.0.1 shapes kept in ``data/reference/``.
+
+    One pyshacl run per file, so that each result names the file of the shape it broke.
+    """
+    from pyshacl import validate
+
+    violations: set[str] = set()
+    warnings: set[str] = set()
+    notes: set[str] = set()
+    report = Graph()
+    report.bind("sh", SH)
+    node = BNode()
+    report.add((node, RDF.type, SH.ValidationReport))
+    for shapes_file in shapes_paths(reference_dir):
+        shapes = Graph().parse(shapes_file, format="turtle")
         _conforms, results, _text = validate(
             catalog, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True
         )
-        sh = Namespace("http://www.w3.org/ns/shacl#")
-        for result in results.subjects(RDF.type, sh.ValidationResult):
-            severity = results.value(result, sh.resultSeverity)
-            focus = results.value(result, sh.focusNode)
-            path_ = results.value(result, sh.resultPath)
-            message = results.value(result, sh.resultMessage)
-            text = f"{focus} {_short(path_)}: {message}"
-            (violations if severity == sh.Violation else warnings).append(text)
-    return ShaclOutcome(sorted(set(violations)), sorted(set(warnings)))
+        assert isinstance(results, Graph)
+        for own in results.subjects(RDF.type, SH.ValidationReport):
+            results.remove((own, None, None))
+        report += results
+        nested = set(results.objects(None, SH.detail))  # counted with the result they detail
+        for result in set(results.subjects(RDF.type, SH.ValidationResult)) - nested:
+            report.add((node, SH.result, result))
+            focus = results.value(result, SH.focusNode)
+            result_path = results.value(result, SH.resultPath)
+            value = results.value(result, SH.value)
+            message = results.value(result, SH.resultMessage)
+            shown = f" {_short(value)}" if value is not None and value != focus else ""
+            text = f"{focus} {_short(result_path)}{shown}: {message} ({shapes_file.name})"
+            severity = results.value(result, SH.resultSeverity)
+            gap = KNOWN_GAPS.get(DCAT.bbox if result_path == DCAT.centroid else URIRef(str(result_path)))
+            if gap is not None and severity != SH.Violation:
+                notes.add(gap)
+            (violations if severity == SH.Violation else warnings).add(text)
+    # sh:conforms in its standard meaning: false on any result, warnings included
+    report.add((node, SH.conforms, Literal(not violations and not warnings)))
+    return ShaclOutcome(
+        sorted(violations),
+        sorted(warnings),
+        checked=SHAPES_FILES,
+        not_checked=NOT_CHECKED,
+        notes=tuple(sorted(notes)),
+        report=report,
+    )
 
 
 def _short(term: object) -> str:
     text = str(term) if term is not None else ""
-    for prefix, space in (*PREFIXES.items(), ("dcatap", str(DCATAP)), ("spdx", str(SPDX))):
+    for prefix, space in (
+        *PREFIXES.items(),
+        ("dcatap", str(DCATAP)),
+        ("spdx", str(SPDX)),
+        ("vcard", str(VCARD)),
+    ):
         if text.startswith(space):
             return f"{prefix}:{text[len(space) :]}"
     return text

@@ -28,11 +28,11 @@ from bassin_kg.namespaces import PREFIXES
 from bassin_kg.release import release_id
 from bassin_kg.settings import ENV_PREFIX, Settings
 from bassin_kg.web import pages, wellknown
-from bassin_kg.web.engine import Engine, InProcessEngine, ProcessEngine, open_store
-from bassin_kg.web.fastpath import SparqlFastPath
 from bassin_kg.web.graph_store import GraphStore
-from bassin_kg.web.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.security import ALWAYS, SecurityHeaders
+from bassin_kg.web.serving.engine import Engine, InProcessEngine, ProcessEngine, open_store
+from bassin_kg.web.serving.fastpath import SparqlFastPath
+from bassin_kg.web.serving.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.sparql import SparqlService
 from bassin_kg.web.updates import ReleasingEngine, check_store_given
 
@@ -77,7 +77,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 class BassinKgApp(FastAPI):
-    """FastAPI, with the ``/sparql`` fast path (web/fastpath.py) in front of its middleware stack.
+    """FastAPI, with the ``/sparql`` fast path (web/serving/fastpath.py) in front of its middleware stack.
 
     The fast path answers the plain queries itself; in front of the stack it also skips FastAPI's own
     layers (error handler, telemetry, body limit), about a quarter of the CPU of a cached answer and a
@@ -153,7 +153,7 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
                 path, writable=True, size=settings.max_concurrent_queries, prefixes=PREFIXES
             )
         else:
-            # follows build/current to each new release, one release per request (web/releases.py)
+            # follows build/current to each new release, one release per request (web/serving/releases.py)
             engine = ReleaseEngine(
                 path,
                 size=settings.max_concurrent_queries,
@@ -192,11 +192,11 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)
     wellknown.install(app)
     _one_operation_per_method(app)
-    # plain /sparql queries and cached answers without FastAPI's routing (web/fastpath.py): in front of
-    # the whole stack, or, when CORS must decorate its answers, as the innermost middleware
-    if settings.cors_origins:
+    # plain /sparql queries and cached answers without FastAPI's routing (web/serving/fastpath.py): in
+    # front of the whole stack, or, when CORS must decorate its answers, as the innermost middleware
+    if settings.fast_path and settings.cors_origins:
         app.add_middleware(SparqlFastPath, service=service)
-    else:
+    elif settings.fast_path:
         releases = engine if isinstance(engine, ReleaseEngine) else None
         app.front = SparqlFastPath(app.through_stack, service, releases)
     if isinstance(engine, ReleaseEngine):

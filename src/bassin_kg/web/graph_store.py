@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bassin_kg.web import negotiation
-from bassin_kg.web.engine import GraphDropJob, GraphReadJob, GraphWriteJob, Job, JobError, Outcome
 from bassin_kg.web.negotiation import GRAPH_FORMATS, NegotiationError
+from bassin_kg.web.serving.engine import GraphDropJob, GraphReadJob, GraphWriteJob, Job, JobError, Outcome
 from bassin_kg.web.sparql import (
     ProtocolError,
     SparqlService,

@@ -22,7 +22,7 @@ API_DOCS_POLICY = (
 )
 API_DOCS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
-#: the same as raw (name, value) pairs, for code that writes its own headers (web/fastpath.py)
+#: the same as raw (name, value) pairs, for code that writes its own headers (web/serving/fastpath.py)
 ALWAYS_RAW = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in ALWAYS.items())
 
 

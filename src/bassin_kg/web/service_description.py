@@ -10,8 +10,8 @@ import pyoxigraph as ox
 
 from bassin_kg.namespaces import PREFIXES, SD, VOID
 from bassin_kg.settings import Settings
-from bassin_kg.web.engine import GraphStats
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS
+from bassin_kg.web.serving.engine import GraphStats
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")

@@ -31,8 +31,18 @@ from starlette.types import Receive, Scope, Send
 
 from bassin_kg.settings import Settings
 from bassin_kg.web import negotiation, service_description
-from bassin_kg.web.cache import CachedResponse, ResponseCache
-from bassin_kg.web.engine import (
+from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
+from bassin_kg.web.query_text import (
+    QueryTextError,
+    add_using,
+    check_nesting,
+    check_services,
+    has_from_clause,
+    load_calls,
+    service_calls,
+)
+from bassin_kg.web.serving.cache import CachedResponse, ResponseCache
+from bassin_kg.web.serving.engine import (
     Engine,
     GraphStats,
     Job,
@@ -43,18 +53,8 @@ from bassin_kg.web.engine import (
     StatsJob,
     UpdateJob,
 )
-from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
-from bassin_kg.web.query_shape import is_subject_lookup
-from bassin_kg.web.query_text import (
-    QueryTextError,
-    add_using,
-    check_nesting,
-    check_services,
-    has_from_clause,
-    load_calls,
-    service_calls,
-)
-from bassin_kg.web.releases import ReleaseEngine
+from bassin_kg.web.serving.query_shape import is_subject_lookup
+from bassin_kg.web.serving.releases import ReleaseEngine
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -496,7 +496,7 @@ class SparqlService:
     def cached_get(self, query_string: bytes, accept: bytes) -> CachedResponse | None:
         """The cached answer of a GET already answered with this query string and Accept, if any.
 
-        This is the shortcut of :class:`bassin_kg.web.fastpath.SparqlFastPath`: a repeated request is
+        This is the shortcut of :class:`bassin_kg.web.serving.fastpath.SparqlFastPath`: a repeated request is
         answered before routing, parsing or negotiating anything. Only successful answers are recorded
         (by :meth:`_query`), and the key holds the ETag, so a new release or an update never reaches them.
         """

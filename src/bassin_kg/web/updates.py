@@ -11,10 +11,10 @@ are the same move). An update, or a Graph Store write, runs like ``ingest``:
 5. switch ``build/current`` in one rename; older releases are pruned under the same lock.
 
 Any failure removes the draft and leaves the published release as it was. Queries follow
-``build/current`` as on a read-only server (:class:`~bassin_kg.web.releases.ReleaseEngine`), so the next
-request reads the new release under its own ETag. The writer holds no store between two operations, so
-pruning can never remove one under it. A ``--store`` outside ``build/releases/`` is the user's own
-working copy: it is written in place (see :func:`inside_a_release`).
+``build/current`` as on a read-only server (:class:`~bassin_kg.web.serving.releases.ReleaseEngine`),
+so the next request reads the new release under its own ETag. The writer holds no store between two
+operations, so pruning can never remove one under it. A ``--store`` outside ``build/releases/`` is the
+user's own working copy: it is written in place (see :func:`inside_a_release`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bassin_kg.release import RELEASE_FILE, VALIDATION_FILE, ReleaseDraft, new_r
 from bassin_kg.release.dumps import RELEASE_SPECS, write_dumps
 from bassin_kg.settings import Settings
 from bassin_kg.store import count_triples, open_store
-from bassin_kg.web.engine import (
+from bassin_kg.web.serving.engine import (
     GraphDropJob,
     GraphWriteJob,
     Job,
@@ -41,7 +41,7 @@ from bassin_kg.web.engine import (
     UpdateJob,
     run_in_fresh_worker,
 )
-from bassin_kg.web.releases import _PINNED, ReleaseEngine
+from bassin_kg.web.serving.releases import _PINNED, ReleaseEngine
 
 WriteJob = UpdateJob | GraphWriteJob | GraphDropJob
 

@@ -3,7 +3,7 @@
 ``SELECT ?p ?o WHERE { <s> ?p ?o }`` — "what does the graph say about this resource" — is the most common
 query a linked-data endpoint gets, and its evaluation is one index range scan: at most as many rows as
 the subject has outgoing triples. Such a query cannot run away, so it needs no killable worker process
-(see :mod:`bassin_kg.web.engine`) and is answered in the HTTP process from a copy of the store in
+(see :mod:`bassin_kg.web.serving.engine`) and is answered in the HTTP process from a copy of the store in
 memory, which removes the hand-off to a worker (most of its cost).
 
 :func:`is_subject_lookup` accepts only that shape and refuses everything else, including what it does

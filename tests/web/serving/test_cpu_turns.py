@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from bassin_kg.settings import Settings
-from bassin_kg.web.engine import Job, Outcome, QueryJob
+from bassin_kg.web.serving.engine import Job, Outcome, QueryJob
 from bassin_kg.web.sparql import ProtocolError, SparqlService
 
 

@@ -25,8 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bassin_kg.web import negotiation
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
-from bassin_kg.web.releases import ReleaseEngine, pin_request, unpin
 from bassin_kg.web.security import ALWAYS_RAW
+from bassin_kg.web.serving.releases import ReleaseEngine, pin_request, unpin
 from bassin_kg.web.sparql import FORM, QUERY_TYPE, ProtocolError, SparqlService, client_of, send_body
 
 #: Accept header -> (solutions format, graph format); clients send few distinct headers

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bassin_kg.web.query_shape import MAX_LENGTH, is_subject_lookup
+from bassin_kg.web.serving.query_shape import MAX_LENGTH, is_subject_lookup
 
 EX = "http://example.org/"
 

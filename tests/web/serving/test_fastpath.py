@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import BassinKgApp, create_app
-from bassin_kg.web.engine import Job, Outcome, ProcessEngine
-from bassin_kg.web.fastpath import SparqlFastPath, _only_query
+from bassin_kg.web.serving.engine import Job, Outcome, ProcessEngine
+from bassin_kg.web.serving.fastpath import SparqlFastPath, _only_query
 from bassin_kg.web.sparql import SparqlService
 
-from .conftest import ALPHA, ClientFactory
+from ..conftest import ALPHA, ClientFactory
 
 SELECT_ALL = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 JSON_RESULTS = "application/sparql-results+json"
@@ -59,6 +59,20 @@ def test_plain_requests_skip_the_route(client: TestClient, routed: list[str]) ->
         assert response.headers["vary"] == "Accept"
         assert response.headers["etag"].startswith('W/"')
     assert routed == []
+
+
+def test_without_the_fast_path_every_request_takes_the_route(
+    make_client: ClientFactory, routed: list[str]
+) -> None:
+    client = make_client(fast_path=False)
+    assert isinstance(client.app, BassinKgApp)
+    assert client.app.front is None
+    first = client.get("/sparql", params={"query": SELECT_ALL})
+    again = client.get("/sparql", params={"query": SELECT_ALL})
+    assert first.status_code == again.status_code == 200
+    assert len(first.json()["results"]["bindings"]) == 5
+    assert (first.headers["x-cache"], again.headers["x-cache"]) == ("miss", "hit")
+    assert routed == ["GET", "GET"]
 
 
 def test_the_fast_answer_is_the_routes_answer(client: TestClient, routed: list[str]) -> None:

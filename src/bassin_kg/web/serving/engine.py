@@ -13,7 +13,7 @@ its lookup 2.7× faster than the RocksDB store it was copied from (bench/README.
 from one N-Quads snapshot the engine writes once to an unnamed temporary file, so a worker replaced after
 a timeout is ready in ~0.2 s for this graph. The engine keeps one more copy in the HTTP process for
 the queries whose cost is bounded before they run — one triple pattern about one written subject
-(:mod:`bassin_kg.web.query_shape`) — and answers them at once (:meth:`ProcessEngine.run_now`), without
+(:mod:`bassin_kg.web.serving.query_shape`) — and answers them at once (:meth:`ProcessEngine.run_now`), without
 the hand-off to a worker: they read at most as many triples as the subject has, and the copy is only
 used when no subject has more than ``local_max_rows``. Bigger stores are opened read-only.
 
@@ -95,7 +95,7 @@ class QueryJob:
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = True
     base_iri: str | None = None
-    #: a subject lookup (:func:`~bassin_kg.web.query_shape.is_subject_lookup`): its cost is bounded
+    #: a subject lookup (:func:`~bassin_kg.web.serving.query_shape.is_subject_lookup`): its cost is bounded
     bounded: bool = False
     #: the query calls SERVICE: a failure may come from (and quote) a remote server
     remote: bool = False
@@ -364,8 +364,8 @@ def load_snapshot(descriptor: int) -> ox.Store:
 def worker_main() -> None:
     """Body of a worker process: open the store (or load its snapshot), then answer jobs until told to stop.
 
-    Started as ``python -c "from bassin_kg.web.engine import worker_main; worker_main()" IN OUT LIFE``
-    with the two pipe descriptors it talks on and the read end of a pipe nobody writes to: a plain
+    Started as ``python -c "from bassin_kg.web.serving.engine import worker_main; worker_main()" IN OUT
+    LIFE`` with the two pipe descriptors it talks on and the read end of a pipe nobody writes to: a plain
     interpreter, so nothing of the server (its threads, its ``__main__``) is inherited or re-imported.
     """
     receive = multiprocessing.connection.Connection(int(sys.argv[1]), writable=False)
@@ -414,24 +414,7 @@ def _watch_parent(life: int) -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
-_WORKER_CODE = "from bassin_kg.web.engine import worker_main; worker_main()"
-
-
-def worker_environment(environ: dict[str, str]) -> dict[str, str]:
-    """The environment of a worker: this process's, with glibc's malloc asked for transparent huge pages.
-
-    An in-memory copy is tens of megabytes of small allocations; with 4 KiB pages, every query that scans
-    it refills the TLB after each context switch, and with more busy processes than CPUs that refill
-    dominated: 4 processes scanning on 2 CPUs did ~15–20% more aggregates a second with huge pages
-    (bench/README.md). ``glibc.malloc.hugetlb=1`` only advises the kernel (``MADV_HUGEPAGE``): where
-    transparent huge pages are off, or another allocator is in use, nothing changes. A value the
-    operator set for it is kept.
-    """
-    tunables = environ.get("GLIBC_TUNABLES", "")
-    if "glibc.malloc.hugetlb=" in tunables:
-        return environ
-    joined = f"{tunables}:glibc.malloc.hugetlb=1" if tunables else "glibc.malloc.hugetlb=1"
-    return {**environ, "GLIBC_TUNABLES": joined}
+_WORKER_CODE = "from bassin_kg.web.serving.engine import worker_main; worker_main()"
 
 
 @dataclass
@@ -455,7 +438,6 @@ class _Worker:
                 [sys.executable, "-c", _WORKER_CODE, str(to_child_r), str(from_child_w), str(life_r)],
                 pass_fds=(to_child_r, from_child_w, life_r, *inherit),
                 stdin=subprocess.DEVNULL,
-                env=worker_environment(dict(os.environ)),
             )
         except BaseException:
             os.close(life_w)

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from bassin_kg.errors import StoreError
-from bassin_kg.web.engine import (
+from bassin_kg.web.serving.engine import (
     GraphWriteJob,
     InProcessEngine,
     JobError,
@@ -23,10 +23,9 @@ from bassin_kg.web.engine import (
     _Worker,
     execute,
     open_store,
-    worker_environment,
 )
 
-from .conftest import ALPHA, BETA, EX, synthetic_quads
+from ..conftest import ALPHA, BETA, EX, synthetic_quads
 
 
 @pytest.fixture
@@ -341,27 +340,6 @@ def test_the_worker_that_answered_last_takes_the_next_job(
         engine.close()
     assert len(used) == 4
     assert len(set(used)) == 1, used
-
-
-# --- the workers' environment -------------------------------------------------------------------------
-def test_workers_ask_malloc_for_huge_pages() -> None:
-    assert worker_environment({"HOME": "/h"}) == {"HOME": "/h", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
-    other = {"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}
-    assert worker_environment(other)["GLIBC_TUNABLES"] == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
-    operators = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}
-    assert worker_environment(operators) == operators  # the operator's choice stands
-
-
-def test_a_started_worker_has_that_environment(store_path: Path) -> None:
-    engine = ProcessEngine(store_path, writable=False, size=1, memory_max_quads=100)
-    try:
-        engine.start()
-        (worker,) = engine._workers.values()
-        environ = Path(f"/proc/{worker.process.pid}/environ").read_bytes().split(b"\0")
-        (tunables,) = [v for v in environ if v.startswith(b"GLIBC_TUNABLES=")]
-        assert b"glibc.malloc.hugetlb=1" in tunables
-    finally:
-        engine.close()
 
 
 def test_a_job_cancelled_while_it_runs_takes_its_worker_with_it(store_path: Path) -> None:

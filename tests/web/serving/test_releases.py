@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bassin_kg.web.releases import ReleaseEngine
+from bassin_kg.web.serving.releases import ReleaseEngine
 
 
 def _switch(link: Path, target: str) -> None:

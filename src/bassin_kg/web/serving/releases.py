@@ -4,8 +4,8 @@
 opened ``build/current/store`` once would never see the new release; worse, RocksDB opens some files
 lazily, by name, so a worker could read files of two releases. Here the link is resolved once per request
 (:class:`PinRelease`), and each release gets its own pool of worker processes (a
-:class:`~bassin_kg.web.engine.ProcessEngine` on the *resolved* path). A pool whose release is no longer
-the current one is closed when its last request is answered; the build keeps ``keep_releases`` old
+:class:`~bassin_kg.web.serving.engine.ProcessEngine` on the *resolved* path). A pool whose release is no
+longer the current one is closed when its last request is answered; the build keeps ``keep_releases`` old
 releases, so the pinned one still exists while its requests finish.
 """
 
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import StoreError
 from bassin_kg.release import release_id
-from bassin_kg.web.engine import Job, JobError, Outcome, ProcessEngine
+from bassin_kg.web.serving.engine import Job, JobError, Outcome, ProcessEngine
 
 #: (id of the ReleaseEngine, release path) of the request being answered. A context variable is a slot
 #: per request (per asyncio task), not shared state: two apps in one process each pin their own.

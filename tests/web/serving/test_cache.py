@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bassin_kg.web.cache import CachedResponse, ResponseCache
+from bassin_kg.web.serving.cache import CachedResponse, ResponseCache
 
 
 def entry(size: int) -> CachedResponse:
