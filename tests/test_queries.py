@@ -67,18 +67,18 @@ id:metier\\/deck\\/peintres a skos:Concept ; skos:prefLabel "Peintres" ;
     skos:exactMatch id:metier\\/fap2009\\/B4Z42 .
 
 id:obs\\/p\\/1111\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 2 ; bm:projetsRecrutement 40 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 2 ; bm:projetsRecrutement 40 .
 id:obs\\/p\\/1111\\/peintres a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:projetsRecrutement 1234 .
+    bm:metierDiaporama id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:projetsRecrutement 1234 .
 id:obs\\/p\\/2222\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/2222 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:projetsRecrutement 7 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:projetsRecrutement 7 .
 
 id:obs\\/d\\/1111\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
 id:obs\\/d\\/2222\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/2222 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 3 ; bm:partProjetsDifficiles 87.5 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 3 ; bm:partProjetsDifficiles 87.5 .
 id:obs\\/d\\/2222\\/peintres a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/2222 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
+    bm:metierDiaporama id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
 
 id:obs\\/c\\/1111 a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
     sdmx-dimension:refPeriod <http://reference.data.gouv.uk/id/quarter/2018-Q2> ;

@@ -34,13 +34,26 @@ def _cmd_build(args: argparse.Namespace, settings: Settings, progress: Progress)
 
 
 def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.validate import validate_store
+    from bassin_kg.validate import validate_files, validate_store
 
-    report = validate_store(settings.store_path, settings.root / "shapes", engine=args.engine)
+    if bool(args.data) != bool(args.shapes):
+        raise UsageError("--data and --shapes go together: validate --data FILE… --shapes FILE…")
+    if args.data and args.store:
+        raise UsageError("--store checks the project's store against shapes/; --data checks files: not both")
+    if args.data:
+        report = validate_files(args.data, args.shapes, engine=args.engine)
+    else:
+        report = validate_store(settings.store_path, settings.root / "shapes", engine=args.engine)
+    progress.info(f"engine: {report.engine_label}")
     for note in report.notes:
         progress.info(f"note: {note}")
-    print(report.render())
-    return 0 if report.conforms else 1
+    output = {"text": report.render, "turtle": report.to_turtle, "json": report.to_json}[args.format]()
+    if args.data and args.format == "text":
+        output += f"engine: {report.engine_label}\n"
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    # any RDF files: the standard meaning (sh:conforms is false on any result, warnings included);
+    # the project's graph: a warning does not fail it
+    return 0 if (report.shacl_conforms if args.data else report.conforms) else 1
 
 
 def _cmd_query(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
@@ -128,8 +141,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_build)
 
-    p = sub.add_parser("validate", help="check a store against the SHACL shapes; exit 1 on any violation")
+    p = sub.add_parser(
+        "validate",
+        help="check the store against shapes/ (exit 1 on a violation), or any --data against any --shapes",
+    )
     p.add_argument("--store", type=Path, help="store to check (default: the last build)")
+    p.add_argument("--data", type=Path, nargs="+", metavar="FILE", help="RDF files to check (any format)")
+    p.add_argument(
+        "--shapes",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="SHACL shapes files (with --data; exit 1 on any result)",
+    )
+    p.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "turtle", "json"],
+        help="text (default), turtle (a standard sh:ValidationReport) or json",
+    )
     p.add_argument(
         "--engine",
         default="fast",

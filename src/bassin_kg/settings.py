@@ -62,8 +62,10 @@ class Settings:
     #: one log line per request (off when a reverse proxy in front already logs them)
     access_log: bool = True
     #: query processes copy the store into memory (2.7–4× faster reads) when it holds at most this many
-    #: quads, ~400 bytes each per process; 0: they read the on-disk store
-    memory_store_max_quads: int = 1_000_000
+    #: quads, ~400 bytes each per process; 0: they read the on-disk store. 250,000 keeps the deck's
+    #: build (~80,000) in memory and reads a national BMO release (~870,000) on disk: five copies of it
+    #: (four workers and the server) would pass 1 GB, and making them delays the first query by ~20 s
+    memory_store_max_quads: int = 250_000
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None

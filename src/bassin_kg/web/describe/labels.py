@@ -90,12 +90,14 @@ class Labels:
         nodes = " ".join(str(ox.NamedNode(i)) for i in batch)
         rows = await service.solutions(
             f"""{PREFIX_LINES}
-SELECT ?x (SAMPLE(?d) AS ?ds) (SAMPLE(?a) AS ?area) (SAMPLE(?o) AS ?occ) (SAMPLE(?per) AS ?period) WHERE {{
+SELECT ?x (SAMPLE(?d) AS ?ds) (SAMPLE(?a) AS ?area) (SAMPLE(COALESCE(?deck, ?o)) AS ?occ)
+       (SAMPLE(?per) AS ?period) WHERE {{
   VALUES ?x {{ {nodes} }}
   ?x qb:dataSet ?set .
   OPTIONAL {{ ?set dcterms:title ?d FILTER(LANGMATCHES(LANG(?d), "fr")) }}
   OPTIONAL {{ ?x sdmx-dimension:refArea/skos:prefLabel ?a FILTER(LANGMATCHES(LANG(?a), "fr")) }}
   OPTIONAL {{ ?x sdmx-dimension:occupation/skos:prefLabel ?o FILTER(LANGMATCHES(LANG(?o), "fr")) }}
+  OPTIONAL {{ ?x bm:metierDiaporama/skos:prefLabel ?deck FILTER(LANGMATCHES(LANG(?deck), "fr")) }}
   OPTIONAL {{ ?x sdmx-dimension:refPeriod ?per }}
 }} GROUP BY ?x"""
         )
