@@ -32,11 +32,12 @@ from bassin_kg.settings import ENV_PREFIX, Settings
 from bassin_kg.web import pages, service_page, wellknown
 from bassin_kg.web.graph_store import GraphStore
 from bassin_kg.web.page_support import STATIC, error_page
-from bassin_kg.web.security import SecurityHeaders
+from bassin_kg.web.security import ALWAYS, SecurityHeaders
 from bassin_kg.web.serving.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.serving.fastpath import SparqlFastPath
 from bassin_kg.web.serving.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.sparql import SparqlService
+from bassin_kg.web.updates import ReleasingEngine, check_store_given
 
 SPARQL_METHODS = ("GET", "HEAD", "POST")
 GRAPH_STORE_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
@@ -111,8 +112,17 @@ class BassinKgApp(FastAPI):
 
     #: the front for /sparql (None: every request goes through the stack)
     front: ASGIApp | None = None
+    #: bytes the header lines of a request may have together (0: no limit); more gets 431
+    max_header_bytes: int = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.max_header_bytes and scope["type"] == "http":
+            # the HTTP layer (httptools) reads headers of any size; past this, nothing reads them further
+            # (a 2 MB Accept header cost ~1 s of negotiation on the event loop)
+            size = sum(len(name) + len(value) for name, value in scope["headers"])
+            if size > self.max_header_bytes:
+                await _headers_too_large(self.max_header_bytes)(scope, receive, send)
+                return
         front = self.front
         if front is not None and scope["type"] == "http" and scope["path"] == "/sparql":
             await front(scope, receive, send)
@@ -122,6 +132,15 @@ class BassinKgApp(FastAPI):
     async def through_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The request as FastAPI answers it (what the front falls back to)."""
         await super().__call__(scope, receive, send)
+
+
+def _headers_too_large(limit: int) -> Response:
+    return PlainTextResponse(
+        f"the request's headers are larger than {limit} bytes, the limit of this server; send shorter "
+        "ones (an Accept header lists a few media types)\n",
+        status_code=431,
+        headers=ALWAYS,
+    )
 
 
 def _check_update_settings(settings: Settings) -> None:
@@ -146,7 +165,12 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         # fail now with a clear message rather than in a worker later; the handle is closed at once
         probe = open_store(path, writable=False)
         del probe
-        if settings.enable_update:
+        if settings.enable_update and settings.store is None:
+            # the build's releases: each accepted change becomes a new release (web/updates.py)
+            engine = ReleasingEngine(settings, size=settings.max_concurrent_queries, prefixes=PREFIXES)
+        elif settings.enable_update:
+            # a store of the user's own, outside build/releases/: written in place
+            check_store_given(path)
             engine = ProcessEngine(
                 path, writable=True, size=settings.max_concurrent_queries, prefixes=PREFIXES
             )
@@ -175,6 +199,7 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.max_header_bytes = settings.max_header_bytes
     app.state.settings = settings
     app.state.sparql = service
     app.state.graph_store = GraphStore(service)
