@@ -30,8 +30,12 @@ build: setup
 	$(BIN)/bassin-kg build
 	$(BIN)/bassin-kg publish
 
+# `make run PORT=8123` when 8000 is taken
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
 run: build
-	$(BIN)/bassin-kg serve --host 127.0.0.1 --port 8000
+	$(BIN)/bassin-kg serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check src tests bench

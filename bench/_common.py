@@ -42,10 +42,13 @@ class HttpRequest:
     accept: str = "*/*"
     body: bytes | None = None
     content_type: str | None = None
+    #: further header lines, such as the X-Forwarded-For that tells the server which client sends it
+    headers: tuple[tuple[str, str], ...] = ()
 
     def encode(self, host: str) -> bytes:
         method = "GET" if self.body is None else "POST"
         lines = [f"{method} {self.target} HTTP/1.1", f"Host: {host}", f"Accept: {self.accept}"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
         if self.body is not None:
             lines.append(f"Content-Type: {self.content_type or 'application/octet-stream'}")
             lines.append(f"Content-Length: {len(self.body)}")

@@ -122,6 +122,26 @@ def light(n: int, rng: random.Random) -> HttpRequest:
     return maker(n, rng)
 
 
+#: light ad-hoc queries that need a worker (a property path: not a subject lookup answered at once)
+LIGHT_ADHOC_KIND = "sparql-light"
+#: clients as uvicorn reads them behind a trusted proxy on 127.0.0.1 (documentation addresses)
+HEAVY_CLIENT = (("X-Forwarded-For", "203.0.113.8"),)
+LIGHT_CLIENT = (("X-Forwarded-For", "203.0.113.1"),)
+
+
+def heavy_from_one_client(n: int, rng: random.Random) -> HttpRequest:
+    request = heavy(n, rng)
+    return HttpRequest(request.kind, request.target, request.accept, headers=HEAVY_CLIENT)
+
+
+def light_adhoc(n: int, rng: random.Random) -> HttpRequest:
+    zone = f"<{BASE}id/territoire/ze2010/{rng.choice(ZONES)}>"
+    labels = "<http://www.w3.org/2004/02/skos/core#prefLabel>|<http://www.w3.org/2000/01/rdf-schema#label>"
+    query = f"SELECT ?label WHERE {{ {zone} {labels} ?label }}\n# {n}"
+    request = sparql_get(LIGHT_ADHOC_KIND, "/sparql", query, JSON)
+    return HttpRequest(request.kind, request.target, request.accept, headers=LIGHT_CLIENT)
+
+
 def mixed(n: int, rng: random.Random) -> HttpRequest:
     return heavy(n, rng) if rng.random() < HEAVY_SHARE else light(n, rng)
 
@@ -165,13 +185,23 @@ def run_scenario(scenario: str, clients: int, port: int, pid: int, args: argpars
                 duration=args.duration,
                 max_requests=args.max_requests,
             )
+        elif scenario == "light-under-heavy":
+            # issue 16: one client's 8 heavy queries, another client's light ad-hoc ones
+            result = _with_heavy_background(port, clients, args, heavy_from_one_client, light_adhoc, 8)
         else:
             # heavy clients beside the light ones: as many as the server runs queries at once
             result = _with_heavy_background(port, clients, args)
     return Run(scenario, clients, result, sampler.peak_mib, sampler.peak_processes)
 
 
-def _with_heavy_background(port: int, clients: int, args: argparse.Namespace) -> LoadResult:
+def _with_heavy_background(
+    port: int,
+    clients: int,
+    args: argparse.Namespace,
+    heavy_maker: Maker = heavy,
+    light_maker: Maker = light,
+    heavy_clients: int | None = None,
+) -> LoadResult:
     import threading
 
     heavy_result: list[LoadResult] = []
@@ -181,8 +211,8 @@ def _with_heavy_background(port: int, clients: int, args: argparse.Namespace) ->
             run_load(
                 "127.0.0.1",
                 port,
-                heavy,
-                concurrency=args.heavy_clients,
+                heavy_maker,
+                concurrency=heavy_clients or args.heavy_clients,
                 duration=args.duration,
                 max_requests=args.max_requests,
                 seed=2,
@@ -195,7 +225,7 @@ def _with_heavy_background(port: int, clients: int, args: argparse.Namespace) ->
     result = run_load(
         "127.0.0.1",
         port,
-        light,
+        light_maker,
         concurrency=clients,
         duration=args.duration - 0.3,
         max_requests=args.max_requests,
@@ -310,7 +340,12 @@ def main(argv: list[str] | None = None) -> int:
         "--heavy-clients", type=int, default=4, help="heavy-only clients in the background run"
     )
     parser.add_argument("--workers", type=int, help="query worker processes (default: the server's own)")
-    parser.add_argument("--scenarios", default="mixed,heavy-background", help="runs per client count")
+    parser.add_argument(
+        "--scenarios",
+        default="mixed,heavy-background",
+        help="runs per client count: mixed, heavy-background, light-under-heavy (8 heavy queries from "
+        "one client, light ad-hoc ones from another)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--smoke", action="store_true", help="1 s runs, 1 and 4 clients: a quick check")
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "": 0,  # bassin_kg/__init__.py (the version)
     "errors": 0,
     "french": 0,
+    "french_csv": 0,
     "namespaces": 0,
     "progress": 0,
     "settings": 0,

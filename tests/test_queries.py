@@ -67,18 +67,18 @@ id:metier\\/deck\\/peintres a skos:Concept ; skos:prefLabel "Peintres" ;
     skos:exactMatch id:metier\\/fap2009\\/B4Z42 .
 
 id:obs\\/p\\/1111\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 2 ; bm:projetsRecrutement 40 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 2 ; bm:projetsRecrutement 40 .
 id:obs\\/p\\/1111\\/peintres a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:projetsRecrutement 1234 .
+    bm:metierDiaporama id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:projetsRecrutement 1234 .
 id:obs\\/p\\/2222\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/2222 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:projetsRecrutement 7 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:projetsRecrutement 7 .
 
 id:obs\\/d\\/1111\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
 id:obs\\/d\\/2222\\/soudeurs a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/2222 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/soudeurs ; bm:rang 3 ; bm:partProjetsDifficiles 87.5 .
+    bm:metierDiaporama id:metier\\/deck\\/soudeurs ; bm:rang 3 ; bm:partProjetsDifficiles 87.5 .
 id:obs\\/d\\/2222\\/peintres a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/2222 ;
-    sdmx-dimension:occupation id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
+    bm:metierDiaporama id:metier\\/deck\\/peintres ; bm:rang 1 ; bm:partProjetsDifficiles 100.0 .
 
 id:obs\\/c\\/1111 a qb:Observation ; sdmx-dimension:refArea id:territoire\\/ze2010\\/1111 ;
     sdmx-dimension:refPeriod <http://reference.data.gouv.uk/id/quarter/2018-Q2> ;
@@ -255,12 +255,12 @@ def test_bind_without_values_leaves_the_text(tmp_path: Path) -> None:
 
 
 def test_bind_rejects_unknown_parameter(synthetic: q.NamedQuery) -> None:
-    with pytest.raises(q.ParameterError, match=r"no parameter 'zone'.*territory, limit, word"):
+    with pytest.raises(q.ParameterError, match=r"pas de paramètre « zone ».*territory, limit, word"):
         q.bind(synthetic, {"territory": "1111", "zone": "1"}, Iris(BASE))
 
 
 def test_bind_requires_required_parameters(synthetic: q.NamedQuery) -> None:
-    with pytest.raises(q.ParameterError, match="needs parameter 'territory'") as info:
+    with pytest.raises(q.ParameterError, match="a besoin du paramètre « territory »") as info:
         q.bind(synthetic, {}, Iris(BASE))
     assert isinstance(info.value, UsageError)
     assert info.value.exit_code == 2
@@ -281,6 +281,8 @@ def test_bind_requires_required_parameters(synthetic: q.NamedQuery) -> None:
         ("iri", "http://data.europa.eu/esco/occupation/abc", "<http://data.europa.eu/esco/occupation/abc>"),
         ("integer", "-12", '"-12"^^<http://www.w3.org/2001/XMLSchema#integer>'),
         ("decimal", "12.5", '"12.5"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
+        # the French decimal comma, as a French user types it
+        ("decimal", "90,5", '"90.5"^^<http://www.w3.org/2001/XMLSchema#decimal>'),
         ("string", 'il dit "oui"', '"il dit \\"oui\\""'),
     ],
 )
@@ -300,7 +302,8 @@ def test_bind_converts_each_kind(tmp_path: Path, kind: str, value: str, term: st
         ("actor", "../x"),
         ("rome", "k1302"),
         ("integer", "1.5"),
-        ("decimal", "1,5"),
+        ("decimal", "1,5,3"),
+        ("decimal", "1.5,3"),
         ("iri", "http://x/> } SELECT * {"),
         ("iri", "http://x/a b"),
         ("iri", "javascript:alert(1)"),
@@ -314,14 +317,14 @@ def test_bind_rejects_malformed_values(tmp_path: Path, kind: str, value: str) ->
     with pytest.raises(q.ParameterError) as info:
         q.bind(query, {"v": value}, Iris(BASE))
     message = str(info.value)
-    assert "'v'" in message
+    assert "« v »" in message
     assert repr(value) in message
 
 
 def test_bind_rejects_an_iri_with_illegal_characters_past_the_pattern(tmp_path: Path) -> None:
     # the pattern lets it through; pyoxigraph's IRI parser still refuses an invalid port
     query = q.load_query(_write(tmp_path, "k", "# title: t\n# param: v iri\nSELECT ?v WHERE {}\n"))
-    with pytest.raises(q.ParameterError, match="not a valid IRI"):
+    with pytest.raises(q.ParameterError, match="pas une IRI valide"):
         q.bind(query, {"v": "http://x:port/"}, Iris(BASE))
 
 
@@ -523,7 +526,54 @@ def test_cli_query_command(project: Settings, capsys: pytest.CaptureFixture[str]
     assert main([*args, "--param", "territory=1111", "--format", "csv", "--store", str(project.store)]) == 0
     assert capsys.readouterr().out.splitlines()[1] == "Zone Un,Force,1,force un"
     assert main([*args, "--param", 'territory=1111" } DROP ALL', "--store", str(project.store)]) == 2
-    assert "parameter 'territory'" in capsys.readouterr().err
+    assert "paramètre « territoire »" in capsys.readouterr().err
+
+
+def test_a_french_parameter_name_binds_its_variable_and_the_old_name_still_works(tmp_path: Path) -> None:
+    text = "# title: t\n# param: territoire ze2010 var=territory — zone\n# example: territoire=3123\n"
+    query = q.load_query(_write(tmp_path, "fr", text + "SELECT ?territory WHERE { }\n"))
+    assert query.params[0].name == "territoire"
+    assert query.params[0].variable == "territory"
+    bound = f"VALUES (?territory) {{ (<{BASE}id/territoire/ze2010/3123>) }}"
+    assert bound in q.bind(query, {"territoire": "3123"}, Iris(BASE))
+    # a link made before the rename
+    assert bound in q.bind(query, {"territory": "3123"}, Iris(BASE))
+    with pytest.raises(q.ParameterError, match="deux fois"):
+        q.bind(query, {"territory": "3123", "territoire": "3122"}, Iris(BASE))
+
+
+def test_requires_header_names_the_data_set_and_what_it_is(tmp_path: Path) -> None:
+    text = "# title: t\n# requires: acoss-effectifs-ze — séries Urssaf\nSELECT * WHERE { }\n"
+    query = q.load_query(_write(tmp_path, "req", text))
+    assert query.requires == (("acoss-effectifs-ze", "séries Urssaf"),)
+    with pytest.raises(DataError, match="malformed requires"):
+        q.load_query(_write(tmp_path, "bad", "# title: t\n# requires: Not A Name\nSELECT * WHERE { }\n"))
+
+
+def test_cli_query_list_names_every_query_and_its_parameters(
+    project: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(project.root), "query", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "swot-territoire\n" in out
+    assert "--param territoire=" in out
+    assert main(["--root", str(project.root), "query"]) == 2
+    assert "--list" in capsys.readouterr().err
+
+
+def test_cli_french_csv_is_semicolons_decimal_comma_and_bom(
+    project: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--root", str(project.root), "--base-iri", BASE, "query", "chomage-par-territoire"]
+    assert main([*args, "--format", "csv-fr", "--store", str(project.store)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("\ufeffterritoryLabel;")
+    assert "\r\nZone Un;2018-Q2;11,5;-0,3\r\n" in out
+    # the plain CSV stays RFC 4180 for programs
+    assert main([*args, "--format", "csv", "--store", str(project.store)]) == 0
+    plain = capsys.readouterr().out
+    assert not plain.startswith("\ufeff")
+    assert "Zone Un,2018-Q2,11.5,-0.3" in plain
 
 
 # --- expected results on the real graph ----------------------------------------------------------

@@ -8,6 +8,7 @@ tests/shapes/context.ttl, a small conforming graph.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urljoin
@@ -344,3 +345,84 @@ def test_cli_validate_with_either_engine_prints_the_same_report(
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
     assert "does NOT conform (3 violations, 0 warnings)" in outputs[0]
+
+
+# --- validate --data FILE… --shapes FILE…: any data, any shapes, a standard report ------------------------
+WARNING_SHAPES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/synthetic/> .
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:severity sh:Warning ] ;
+    sh:property [ sh:path ( ex:part [ sh:inversePath ex:of ] ) ; sh:maxCount 0 ] .
+"""
+
+
+def _files(tmp_path: Path, data: str) -> list[str]:
+    # SYNTHETIC shapes and data, in two formats (Turtle shapes, N-Triples data)
+    (tmp_path / "shapes.ttl").write_text(WARNING_SHAPES, encoding="utf-8")
+    (tmp_path / "data.nt").write_text(data, encoding="utf-8")
+    return ["validate", "--data", str(tmp_path / "data.nt"), "--shapes", str(tmp_path / "shapes.ttl")]
+
+
+EX_NT = "<http://example.org/synthetic/{}>"
+TYPED = f"{EX_NT.format('a')} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> {EX_NT.format('C')} .\n"
+
+
+def test_cli_validate_files_prints_a_standard_turtle_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linked = (
+        f"{EX_NT.format('a')} {EX_NT.format('part')} _:p .\n{EX_NT.format('x')} {EX_NT.format('of')} _:p .\n"
+    )
+    code = cli.main([*_files(tmp_path, TYPED + linked), "--format", "turtle"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "engine: fast" in captured.err
+    report = Graph().parse(data=captured.out, format="turtle")
+    (node,) = report.subjects(RDF.type, SH.ValidationReport)
+    assert report.value(node, SH.conforms) == Literal(False)
+    severities = {report.value(r, SH.resultSeverity) for r in report.objects(node, SH.result)}
+    assert severities == {SH.Warning, SH.Violation}
+    # the sequence path is written as SHACL writes paths: a list holding an inverse path
+    (path,) = (
+        p for p in report.objects(None, SH.resultPath) if p != URIRef("http://example.org/synthetic/name")
+    )
+    assert report.value(report.value(path, RDF.rest), RDF.first) is not None
+    assert report.value(node, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")) is not None
+
+
+def test_cli_validate_files_fails_on_a_warning_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the standard meaning: sh:conforms is false on any result (the project's own store keeps exit 0)
+    assert cli.main([*_files(tmp_path, TYPED), "--format", "json"]) == 1
+    body = json.loads(capsys.readouterr().out)
+    assert body["conforms"] is False
+    assert body["engine"] == "fast"
+    assert [r["resultSeverity"] for r in body["results"]] == [str(SH.Warning)]
+    assert body["results"][0]["focusNode"] == "<http://example.org/synthetic/a>"
+
+
+def test_cli_validate_files_exits_0_when_the_data_conforms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    named = f'{EX_NT.format("a")} {EX_NT.format("name")} "A" .\n'
+    assert cli.main([*_files(tmp_path, TYPED + named)]) == 0
+    out = capsys.readouterr().out
+    assert "conforms (0 violations, 0 warnings)" in out
+    assert "engine: fast (shapes compiled to SPARQL" in out
+
+
+def test_cli_validate_data_needs_shapes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--data", str(tmp_path / "data.ttl")]) == 2
+    assert "--data and --shapes go together" in capsys.readouterr().err
+    args = [*_files(tmp_path, TYPED), "--store", str(tmp_path / "store")]
+    assert cli.main(args) == 2
+    assert "not both" in capsys.readouterr().err
+
+
+def test_cli_validate_names_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _files(tmp_path, "<http://example.org/a> <http://example.org/p> .\n")
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err
+    assert "data.nt" in err
+    assert "not valid" in err

@@ -34,18 +34,35 @@ def _cmd_build(args: argparse.Namespace, settings: Settings, progress: Progress)
 
 
 def _cmd_validate(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.validate import validate_store
+    from bassin_kg.validate import validate_files, validate_store
 
-    report = validate_store(settings.store_path, settings.root / "shapes", engine=args.engine)
+    if bool(args.data) != bool(args.shapes):
+        raise UsageError("--data and --shapes go together: validate --data FILE… --shapes FILE…")
+    if args.data and args.store:
+        raise UsageError("--store checks the project's store against shapes/; --data checks files: not both")
+    if args.data:
+        report = validate_files(args.data, args.shapes, engine=args.engine)
+    else:
+        report = validate_store(settings.store_path, settings.root / "shapes", engine=args.engine)
+    progress.info(f"engine: {report.engine_label}")
     for note in report.notes:
         progress.info(f"note: {note}")
-    print(report.render())
-    return 0 if report.conforms else 1
+    output = {"text": report.render, "turtle": report.to_turtle, "json": report.to_json}[args.format]()
+    if args.data and args.format == "text":
+        output += f"engine: {report.engine_label}\n"
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    # any RDF files: the standard meaning (sh:conforms is false on any result, warnings included);
+    # the project's graph: a warning does not fail it
+    return 0 if (report.shacl_conforms if args.data else report.conforms) else 1
 
 
 def _cmd_query(args: argparse.Namespace, settings: Settings, progress: Progress) -> int:
-    from bassin_kg.queries import run_cli_query
+    from bassin_kg.queries import list_queries, run_cli_query
 
+    if args.list:
+        return list_queries(settings, sys.stdout)
+    if args.name is None:
+        raise UsageError("give a query name, or --list to see them (e.g. bassin-kg query swot-territoire)")
     params = dict(_parse_param(p) for p in args.param)
     return run_cli_query(settings, args.name, params, fmt=args.format, out=sys.stdout)
 
@@ -101,7 +118,7 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings, progress: Progres
 def _parse_param(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise UsageError(f"--param {text!r} is not of the form NAME=VALUE (for example territory=3123)")
+        raise UsageError(f"--param {text!r} is not of the form NAME=VALUE (for example territoire=3123)")
     return name, value
 
 
@@ -128,8 +145,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_build)
 
-    p = sub.add_parser("validate", help="check a store against the SHACL shapes; exit 1 on any violation")
+    p = sub.add_parser(
+        "validate",
+        help="check the store against shapes/ (exit 1 on a violation), or any --data against any --shapes",
+    )
     p.add_argument("--store", type=Path, help="store to check (default: the last build)")
+    p.add_argument("--data", type=Path, nargs="+", metavar="FILE", help="RDF files to check (any format)")
+    p.add_argument(
+        "--shapes",
+        type=Path,
+        nargs="+",
+        metavar="FILE",
+        help="SHACL shapes files (with --data; exit 1 on any result)",
+    )
+    p.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "turtle", "json"],
+        help="text (default), turtle (a standard sh:ValidationReport) or json",
+    )
     p.add_argument(
         "--engine",
         default="fast",
@@ -139,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("query", help="run a named query of queries/ and print a table")
-    p.add_argument("name", help="query name, e.g. swot-territoire (see queries/)")
+    p.add_argument("name", nargs="?", help="query name, e.g. swot-territoire (see --list)")
+    p.add_argument("--list", action="store_true", help="list the named queries and their parameters")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="query parameter")
-    p.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json"], help="output format")
+    p.add_argument(
+        "--format",
+        default="table",
+        choices=["table", "csv", "csv-fr", "tsv", "json"],
+        help="output format (csv: RFC 4180; csv-fr: ';', decimal comma, UTF-8 BOM, for French Excel)",
+    )
     p.add_argument("--store", type=Path, help="store to query (default: the last build)")
     p.set_defaults(handler=_cmd_query)
 

@@ -4,11 +4,14 @@ Header lines at the top of each file (SPARQL comments, so the file stays a valid
 
     # title: SWOT of an employment zone
     # description: forces, weaknesses, opportunities and threats of one zone
-    # param: territory ze2010 — INSEE code of the 2010 employment zone
+    # param: territoire ze2010 var=territory — INSEE code of the 2010 employment zone
     # param: limit integer default=10 — how many rows
-    # example: territory=3123
+    # example: territoire=3123
+    # requires: acoss-effectifs-ze — the Urssaf employment series (said to users when it is absent)
 
-A parameter ``name`` is the query variable ``?name``. Values are validated against their kind,
+A parameter ``name`` is the query variable ``?name``, or the variable ``var=`` names: the name users
+see can be French while the query keeps its variable (and the variable's name stays accepted, so
+older links keep working). Values are validated against their kind,
 turned into RDF terms and injected as a ``VALUES`` block right after the first ``WHERE {``: raw input
 never reaches the query text, only the N-Triples serialisation of a checked term. A parameter variable
 must therefore be used in the outer group of the query (a ``VALUES`` outside a subquery does not
@@ -27,19 +30,22 @@ from typing import TextIO, TypeVar
 
 import pyoxigraph as ox
 
+from bassin_kg import french_csv
 from bassin_kg.errors import BassinKgError, DataError, StoreError, UsageError
 from bassin_kg.namespaces import Iris
 from bassin_kg.settings import Settings
 from bassin_kg.store import open_read_only
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-FORMATS = ("table", "csv", "tsv", "json")
+FORMATS = ("table", "csv", "csv-fr", "tsv", "json")
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER_KEY = re.compile(r"^#\s*([a-z]+):\s*(.*)$")
 _PARAM_LINE = re.compile(
-    r"^(?P<name>\S+)\s+(?P<kind>\S+)(?:\s+(?P<mode>optional|default=\S+))?\s*(?:(?:—|--)\s*(?P<desc>.*))?$"
+    r"^(?P<name>\S+)\s+(?P<kind>\S+)(?:\s+var=(?P<var>\S+))?(?:\s+(?P<mode>optional|default=\S+))?"
+    r"\s*(?:(?:—|--)\s*(?P<desc>.*))?$"
 )
+_REQUIRES_LINE = re.compile(r"^(?P<dataset>[a-z0-9]+(?:-[a-z0-9]+)*)\s*(?:(?:—|--)\s*(?P<desc>.*))?$")
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _MAX_STRING = 500
 _T = TypeVar("_T")
@@ -81,73 +87,82 @@ KINDS: dict[str, ParamKind] = {
     k.name: k
     for k in [
         ParamKind(
-            "string", re.compile(r"^[^\x00-\x1f\x7f]*$"), "text without control characters", _typed("string")
+            "string",
+            re.compile(r"^[^\x00-\x1f\x7f]*$"),
+            "un texte sans caractère de contrôle",
+            _typed("string"),
         ),
-        ParamKind("integer", re.compile(r"^[+-]?[0-9]{1,18}$"), "an integer, e.g. 10", _typed("integer")),
+        ParamKind(
+            "integer",
+            re.compile(r"^[+-]?[0-9]{1,18}$"),
+            "un nombre entier, par exemple 10",
+            _typed("integer"),
+        ),
         ParamKind(
             "decimal",
-            re.compile(r"^[+-]?(?:[0-9]{1,18}(?:\.[0-9]{0,18})?|\.[0-9]{1,18})$"),
-            "a decimal number with a dot, e.g. 12.5",
+            # a French decimal comma is accepted too (normalised to a dot by _to_term)
+            re.compile(r"^[+-]?(?:[0-9]{1,18}(?:[.,][0-9]{0,18})?|[.,][0-9]{1,18})$"),
+            "un nombre décimal, par exemple 12,5 ou 12.5",
             _typed("decimal"),
         ),
         ParamKind(
             "iri",
             re.compile(r"^https?://[^\s<>\"{}|^`\\]+$"),
-            'an absolute http(s) IRI without spaces or any of <>"{}|^`\\',
+            'une IRI absolue http(s), sans espace ni aucun des caractères <>"{}|^`\\',
             lambda value, iris: ox.NamedNode(value),
         ),
         ParamKind(
             "ze2010",
             re.compile(r"^[0-9]{4}$"),
-            "a 2010 employment zone code, 4 digits, e.g. 3123",
+            "un code de zone d'emploi 2010, 4 chiffres, par exemple 3123",
             _iri_term(Iris.ze2010),
         ),
         ParamKind(
             "ze2020",
             re.compile(r"^[0-9]{4}$"),
-            "a 2020 employment zone code, 4 digits, e.g. 3205",
+            "un code de zone d'emploi 2020, 4 chiffres, par exemple 3205",
             _iri_term(Iris.ze2020),
         ),
         ParamKind(
             "bassin-bmo",
             re.compile(r"^[0-9]{4}$"),
-            "a BMO bassin code, 4 digits, e.g. 3225",
+            "un code de bassin d'emploi BMO, 4 chiffres, par exemple 3225",
             _iri_term(Iris.bassin_bmo),
         ),
         ParamKind(
             "commune",
             re.compile(r"^(?:[0-9]{2}|2A|2B)[0-9]{3}$"),
-            "an INSEE commune code, 5 characters, e.g. 62119",
+            "un code INSEE de commune, 5 caractères, par exemple 62119",
             _iri_term(Iris.commune),
         ),
         ParamKind(
             "rome",
             re.compile(r"^[A-N][0-9]{4}$"),
-            "a ROME code, a letter A-N and 4 digits, e.g. K1302",
+            "un code ROME, une lettre de A à N et 4 chiffres, par exemple K1302",
             _iri_term(Iris.rome),
         ),
         ParamKind(
             "fap2009",
             re.compile(r"^[A-Z][0-9][A-Z][0-9]{2}$"),
-            "a FAP-2009 code, e.g. T2A60",
+            "un code FAP-2009, par exemple T2A60",
             _iri_term(Iris.fap2009),
         ),
         ParamKind(
             "fap2021",
             re.compile(r"^[A-Z][0-9][A-Z][0-9]{2}$"),
-            "a FAP-2021 code, e.g. T2A60",
+            "un code FAP-2021, par exemple T2A60",
             _iri_term(Iris.fap2021),
         ),
         ParamKind(
             "sector",
             re.compile(_SLUG),
-            "a sector slug in lower case with hyphens, e.g. automobile",
+            "un identifiant de secteur en minuscules avec tirets, par exemple automobile",
             _iri_term(Iris.sector),
         ),
         ParamKind(
             "actor",
             re.compile(_SLUG),
-            "an actor slug in lower case with hyphens, e.g. critt-m2a",
+            "un identifiant d'acteur en minuscules avec tirets, par exemple critt-m2a",
             _iri_term(Iris.actor),
         ),
     ]
@@ -163,6 +178,12 @@ class QueryParam:
     description: str
     required: bool = True
     default: str | None = None
+    #: the query variable it binds, when it is not ``?name``
+    var: str | None = None
+
+    @property
+    def variable(self) -> str:
+        return self.var or self.name
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,8 @@ class NamedQuery:
     text: str
     examples: tuple[dict[str, str], ...] = ()
     file: Path | None = field(default=None, compare=False)
+    #: data sets (names under ``id/dataset/``) the query needs, with what to tell users when absent
+    requires: tuple[tuple[str, str], ...] = ()
 
     def param(self, name: str) -> QueryParam | None:
         return next((p for p in self.params if p.name == name), None)
@@ -208,6 +231,7 @@ def load_query(path: Path) -> NamedQuery:
     descriptions: list[str] = []
     params: list[QueryParam] = []
     example_lines: list[tuple[int, str]] = []
+    requires: list[tuple[str, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -233,19 +257,32 @@ def load_query(path: Path) -> NamedQuery:
             params.append(param)
         elif key == "example":
             example_lines.append((number, value))
+        elif key == "requires":
+            needed = _REQUIRES_LINE.match(value)
+            if needed is None:
+                raise DataError(
+                    "malformed requires line",
+                    file=path,
+                    line=number,
+                    value=value,
+                    hint="write '# requires: <data set name> — <what it is, in French>'",
+                )
+            requires.append((needed.group("dataset"), (needed.group("desc") or "").strip()))
         else:
             raise DataError(
                 f"unknown header key {key!r}",
                 file=path,
                 line=number,
-                hint="known keys are title, description, param, example",
+                hint="known keys are title, description, param, example, requires",
             )
     if not title:
         raise DataError(
             "the query has no title", file=path, line=1, hint="add a '# title: …' line at the top"
         )
     examples = tuple(_parse_example(value, params, path, number) for number, value in example_lines)
-    query = NamedQuery(name, title, " ".join(descriptions), tuple(params), text, examples, path)
+    query = NamedQuery(
+        name, title, " ".join(descriptions), tuple(params), text, examples, path, tuple(requires)
+    )
     _check_syntax(query)
     return query
 
@@ -261,14 +298,16 @@ def _parse_param(value: str, path: Path, line: int) -> QueryParam:
             hint="write '# param: <name> <kind> [optional|default=<value>] — <description>'",
         )
     name, kind, mode = match.group("name"), match.group("kind"), match.group("mode")
-    if not _PARAM_NAME.match(name):
-        raise DataError(
-            "a parameter name must be a SPARQL variable name (letters, digits, _)",
-            file=path,
-            line=line,
-            field="param",
-            value=name,
-        )
+    var = match.group("var")
+    for checked in (name, var):
+        if checked is not None and not _PARAM_NAME.match(checked):
+            raise DataError(
+                "a parameter name or var= must be a SPARQL variable name (letters, digits, _)",
+                file=path,
+                line=line,
+                field="param",
+                value=checked,
+            )
     if kind not in KINDS:
         raise DataError(
             "unknown parameter kind",
@@ -280,7 +319,7 @@ def _parse_param(value: str, path: Path, line: int) -> QueryParam:
         )
     default = mode[len("default=") :] if mode and mode.startswith("default=") else None
     param = QueryParam(
-        name, kind, (match.group("desc") or "").strip(), required=mode is None, default=default
+        name, kind, (match.group("desc") or "").strip(), required=mode is None, default=default, var=var
     )
     if default is not None:
         try:
@@ -322,9 +361,9 @@ def _check_syntax(query: NamedQuery) -> None:
         raise DataError(f"SPARQL syntax error: {exc}", file=query.file) from None
     body = "\n".join(line for line in query.text.splitlines() if not line.lstrip().startswith("#"))
     for param in query.params:
-        if not re.search(rf"[?$]{param.name}\b", body):
+        if not re.search(rf"[?$]{param.variable}\b", body):
             raise DataError(
-                f"parameter {param.name!r} is not used as ?{param.name} in the query",
+                f"parameter {param.name!r} is not used as ?{param.variable} in the query",
                 file=query.file,
                 hint="a parameter binds the query variable of the same name",
             )
@@ -342,24 +381,45 @@ def _to_term(param: QueryParam, value: str, iris: Iris) -> ox.NamedNode | ox.Lit
     kind = KINDS[param.kind]
     if len(value) > _MAX_STRING or not kind.pattern.fullmatch(value):
         raise ParameterError(
-            f"parameter {param.name!r}: value {value!r} is not {kind.expected}"
-            + ("" if len(value) <= _MAX_STRING else f" (at most {_MAX_STRING} characters)")
+            f"paramètre « {param.name} » : la valeur {value!r} n'est pas {kind.expected}"
+            + ("" if len(value) <= _MAX_STRING else f" (au plus {_MAX_STRING} caractères)")
         )
+    if param.kind == "decimal":
+        value = value.replace(",", ".")  # 90,5 as a French user writes it
     try:
         return kind.to_term(value, iris)
     except ValueError as exc:  # pyoxigraph rejects an IRI with illegal characters
         raise ParameterError(
-            f"parameter {param.name!r}: value {value!r} is not a valid IRI ({exc}); expected {kind.expected}"
+            f"paramètre « {param.name} » : la valeur {value!r} n'est pas une IRI valide ({exc}) ; "
+            f"attendu : {kind.expected}"
         ) from None
+
+
+def canonical_values(query: NamedQuery, values: Mapping[str, str]) -> dict[str, str]:
+    """``values`` keyed by parameter name, a parameter given by its query variable's name accepted too.
+
+    A parameter renamed in French (``territoire``) keeps answering to its variable (``territory``), so
+    links made before the rename still work.
+    """
+    by_variable = {p.variable: p.name for p in query.params if p.var}
+    result: dict[str, str] = {}
+    for key, value in values.items():
+        name = key if query.param(key) is not None else by_variable.get(key, key)
+        if name in result:
+            raise ParameterError(f"le paramètre « {name} » est donné deux fois (sous deux noms)")
+        result[name] = value
+    return result
 
 
 def bind(query: NamedQuery, values: Mapping[str, str], iris: Iris) -> str:
     """The query text with ``values`` checked, converted and injected as a ``VALUES`` block."""
+    values = canonical_values(query, values)
     unknown = sorted(set(values) - {p.name for p in query.params})
     if unknown:
-        known = ", ".join(p.name for p in query.params) or "none"
+        known = ", ".join(p.name for p in query.params) or "aucun"
         raise ParameterError(
-            f"query {query.name!r} has no parameter {', '.join(map(repr, unknown))}; its parameters: {known}"
+            f"la requête « {query.name} » n'a pas de paramètre {', '.join(f'« {u} »' for u in unknown)} ;"
+            f" ses paramètres : {known}"
         )
     names: list[str] = []
     terms: list[str] = []
@@ -368,11 +428,11 @@ def bind(query: NamedQuery, values: Mapping[str, str], iris: Iris) -> str:
         if value is None:
             if param.required:
                 raise ParameterError(
-                    f"query {query.name!r} needs parameter {param.name!r} ({KINDS[param.kind].expected});"
-                    f" give it as {param.name}=VALUE"
+                    f"la requête « {query.name} » a besoin du paramètre « {param.name} »"
+                    f" ({KINDS[param.kind].expected}) ; donnez-le sous la forme {param.name}=VALEUR"
                 )
             continue
-        names.append("?" + param.name)
+        names.append("?" + param.variable)
         # str() of a pyoxigraph term is its N-Triples form, with quotes and newlines escaped
         terms.append(str(_to_term(param, value, iris)))
     if not names:
@@ -478,7 +538,8 @@ _NUMERIC = {XSD + t for t in ("integer", "decimal", "double", "float", "int", "l
 
 
 def format_results(results: QueryResult, fmt: str) -> str:
-    """Results as text: ``table`` (aligned, for people), ``csv``, ``tsv`` or ``json`` (SPARQL results)."""
+    """Results as text: ``table`` (aligned, for people), ``csv``, ``tsv`` or ``json`` (SPARQL results),
+    or ``csv-fr`` (``;``, decimal comma, BOM: for French spreadsheets, see :mod:`bassin_kg.french_csv`)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if isinstance(results, tuple):
@@ -486,6 +547,10 @@ def format_results(results: QueryResult, fmt: str) -> str:
         return "".join(f"{t} .\n" for t in results)
     if fmt == "table":
         return _table(results)
+    if fmt == french_csv.NAME:
+        if isinstance(results, bool):
+            return french_csv.to_french_csv(["réponse"], [[ox.Literal("vrai" if results else "faux")]])
+        return french_csv.to_french_csv(results.variables, results.rows)
     if isinstance(results, bool):
         boolean = ox.parse_query_results(
             '{"head":{},"boolean":%s}' % ("true" if results else "false"), ox.QueryResultsFormat.JSON
@@ -539,6 +604,18 @@ def _table(results: SelectResult | bool) -> str:
 
 
 # --- command line --------------------------------------------------------------------------------
+
+
+def list_queries(settings: Settings, out: TextIO) -> int:
+    """``bassin-kg query --list``: each named query with its title and parameters."""
+    queries = load_queries(settings.root / "queries")
+    for query in sorted(queries.values(), key=lambda q: q.name):
+        out.write(f"{query.name}\n    {query.title}\n")
+        for param in query.params:
+            optional = f"défaut {param.default}" if param.default else "facultatif"
+            how = "obligatoire" if param.required else optional
+            out.write(f"    --param {param.name}=…  {KINDS[param.kind].expected} ({how})\n")
+    return 0
 
 
 def run_cli_query(settings: Settings, name: str, params: Mapping[str, str], *, fmt: str, out: TextIO) -> int:

@@ -46,6 +46,13 @@ class Settings:
     max_concurrent_queries: int = 4
     #: queries that may wait for a busy worker (at most ``query_timeout`` s) before 503 + Retry-After
     max_queued_queries: int = 32
+    #: ad-hoc queries one client (IP address, as the server reads it) may have evaluated at once; its
+    #: further ones wait in its own line, so one client's heavy queries never hold every worker
+    max_client_queries: int = 1
+    #: bytes a serialised query answer may have; a bigger one is refused with 400 (use the dumps)
+    max_result_bytes: int = 50_000_000
+    #: bytes all the header lines of a request may have together; more gets 431
+    max_header_bytes: int = 16_384
     #: queries that start evaluating at once (0: one per CPU this process may use); a query running
     #: longer than ``query_turn`` s lets the next one start, so short queries never wait long
     query_cpus: int = 0
@@ -57,8 +64,10 @@ class Settings:
     #: one log line per request (off when a reverse proxy in front already logs them)
     access_log: bool = True
     #: query processes copy the store into memory (2.7–4× faster reads) when it holds at most this many
-    #: quads, ~400 bytes each per process; 0: they read the on-disk store
-    memory_store_max_quads: int = 1_000_000
+    #: quads, ~400 bytes each per process; 0: they read the on-disk store. 250,000 keeps the deck's
+    #: build (~80,000) in memory and reads a national BMO release (~870,000) on disk: five copies of it
+    #: (four workers and the server) would pass 1 GB, and making them delays the first query by ~20 s
+    memory_store_max_quads: int = 250_000
     cors_origins: tuple[str, ...] = ()
     enable_update: bool = False
     update_token: str | None = None
@@ -80,6 +89,11 @@ class Settings:
                 f"{ENV_PREFIX}QUERY_CPUS={self.query_cpus} is negative; give 0 (one per CPU this "
                 "process may use) or the number of queries that may start evaluating at once"
             )
+        for name in ("max_client_queries", "max_result_bytes", "max_header_bytes"):
+            if getattr(self, name) < 1:
+                raise UsageError(
+                    f"{ENV_PREFIX}{name.upper()}={getattr(self, name)} must be a positive number"
+                )
         if self.query_turn <= 0:
             raise UsageError(
                 f"{ENV_PREFIX}QUERY_TURN={self.query_turn} must be a positive number of seconds "

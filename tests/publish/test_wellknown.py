@@ -81,3 +81,42 @@ def test_without_a_publication_the_answer_says_what_to_do(built: Settings) -> No
         response = test_client.get("/.well-known/void")
     assert response.status_code == 404
     assert "bassin-kg publish" in response.text
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("path", "heading"), [("/catalog", "Catalogue"), ("/.well-known/void", "VoID")])
+def test_a_browser_gets_a_page_not_a_file(client: TestClient, path: str, heading: str) -> None:
+    response = client.get(path, headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "content-disposition" not in response.headers
+    assert heading in response.text
+    # its RDF forms are one click away, and the dumps are links to this server
+    assert f'href="{path}?format=ttl"' in response.text
+    if path == "/catalog":
+        assert 'href="/dist/bassin-minier.ttl"' in response.text
+        assert "Catalogue du graphe de connaissances du bassin minier" in response.text
+    # an RDF client asking the same URL still gets RDF
+    rdf = client.get(path, headers={"Accept": "text/turtle"})
+    assert rdf.headers["content-type"].startswith("text/turtle")
+    assert (
+        client.get(path, params={"format": "ttl"}, headers={"Accept": BROWSER})
+        .headers["content-type"]
+        .startswith("text/turtle")
+    )
+
+
+def test_dist_lists_the_downloads(client: TestClient, published: tuple[Settings, PublishResult]) -> None:
+    _settings, result = published
+    response = client.get("/dist/", headers={"Accept": BROWSER})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    dump = result.source_dumps[0]
+    assert f'href="/dist/{dump.name}"' in response.text
+    assert dump.sha256 in response.text
+    # an unknown file, asked for by a browser: a French page
+    missing = client.get("/dist/nope.ttl", headers={"Accept": BROWSER})
+    assert missing.status_code == 404
+    assert "Aucun fichier publié" in missing.text

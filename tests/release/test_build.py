@@ -27,6 +27,7 @@ from bassin_kg.sources import ontology
 from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
 from bassin_kg.sources.common import read_table
 from bassin_kg.store import open_read_only
+from synthetic_places import add_places_and_parents
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "curated-min"
@@ -53,6 +54,8 @@ def synthetic_fap2009(ctx: ConvertContext) -> list[GraphPart]:
         graph.add((concept, SKOS.inScheme, scheme))
         graph.add((concept, SKOS.notation, Literal(code)))
         graph.add((concept, SKOS.prefLabel, Literal(f"famille {code}", lang="fr")))
+    # SYNTHETIC: the zones (insee-territoires) and FAP-87 parents the deck graph refers to
+    add_places_and_parents(ctx, graph, {code for row in table for code in row.text("codes_fap2009").split()})
     return [GraphPart("fap2009", graph)]
 
 

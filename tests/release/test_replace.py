@@ -103,7 +103,8 @@ def test_ingest_replaces_the_dataset_graph_in_a_new_release(settings: Settings, 
     assert manifest["graphs"]["deck"] == {"triples": 1}
     assert {"bassin-minier.ttl", "bassin-minier.nq"} <= set(manifest["files"])
     assert (new / "dist" / "bassin-minier.nq").stat().st_size > 0
-    assert "ingest of graph bmo-2024" in (new / "validation.txt").read_text(encoding="utf-8")
+    # the report of the whole new release, as `bassin-kg validate` gives it
+    assert (new / "validation.txt").read_text(encoding="utf-8").startswith("SHACL validation: conforms")
 
 
 def test_bassin_option_restricts_rows(settings: Settings, tmp_path: Path) -> None:
@@ -112,8 +113,26 @@ def test_bassin_option_restricts_rows(settings: Settings, tmp_path: Path) -> Non
     )
     assert result.rows == 1
     subjects = {q.subject.value for q in _quads(result.release_dir / "store", "bmo-2024")}
-    assert str(IRIS.observation("bmo-2024", "bassin-bmo-3227", "A0X41")) in subjects
-    assert str(IRIS.observation("bmo-2024", "bassin-bmo-3225", "A0X40")) not in subjects
+    assert str(IRIS.observation("bmo-2024", "bassin-bmo-3227", "departement-62", "A0X41")) in subjects
+    assert str(IRIS.observation("bmo-2024", "bassin-bmo-3225", "departement-62", "A0X40")) not in subjects
+
+
+def test_a_triple_another_graph_holds_is_refused(settings: Settings, tmp_path: Path) -> None:
+    # SYNTHETIC: the published deck graph already holds the label the file would give bassin 3225
+    store = ox.Store(str(settings.current_release / "store"))
+    label = ox.Literal("BMO OUEST", language="fr")
+    bassin = ox.NamedNode(str(IRIS.bassin_bmo("3225")))
+    store.add(
+        ox.Quad(bassin, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"), label, KEPT.graph_name)
+    )
+    store.flush()
+    del store
+    before = settings.current_release.resolve()
+    with pytest.raises(DataError, match=r"1 triplet\(s\) dans plusieurs graphes nommés") as info:
+        ingest_bmo(settings, _bmo_file(tmp_path, ROW_A), progress=Progress(quiet=True))
+    assert "bassin-bmo/3225" in str(info.value)
+    assert "bmo-2024, deck" in str(info.value)
+    assert settings.current_release.resolve() == before
 
 
 def test_bad_file_leaves_the_build_as_it_was(settings: Settings, tmp_path: Path) -> None:
@@ -166,4 +185,4 @@ def test_cli_ingest_bmo(settings: Settings, tmp_path: Path, capsys: pytest.Captu
     assert "ingested 1 rows into graph bmo-2024" in capsys.readouterr().out
     bad = _bmo_file(tmp_path, ROW_A.replace("A0X40", "A0Q00"))
     assert cli.main(["-q", "--root", str(settings.root), "ingest", "bmo", str(bad)]) == 1
-    assert "unknown FAP2021 occupation code" in capsys.readouterr().err
+    assert "code métier FAP2021 inconnu" in capsys.readouterr().err

@@ -29,6 +29,7 @@ from bassin_kg.sources import ontology
 from bassin_kg.sources.base import ConvertContext, GraphPart, new_graph
 from bassin_kg.sources.common import read_table
 from serving import BassinKgServer, bassin_kg_server
+from synthetic_places import add_places_and_parents
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "curated-min"
@@ -55,6 +56,8 @@ def synthetic_fap2009(ctx: ConvertContext) -> list[GraphPart]:
     if extra.is_file() and codes:
         for text in extra.read_text(encoding="utf-8").split():
             graph.add((ctx.iris.fap2009(codes[0]), SKOS.altLabel, Literal(text, lang="fr")))
+    # SYNTHETIC: the zones (insee-territoires) and FAP-87 parents the deck graph refers to
+    add_places_and_parents(ctx, graph, {code for row in table for code in row.text("codes_fap2009").split()})
     return [GraphPart("fap2009", graph)]
 
 

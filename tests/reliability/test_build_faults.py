@@ -284,7 +284,7 @@ def test_an_ingest_failing_after_its_store_was_written_keeps_the_published_relea
 
     current = published.current_release
     target, before = os.readlink(current), snapshot(current)
-    monkeypatch.setattr(load, "write_dumps", _raise(InjectedFaultError))
+    monkeypatch.setattr(load, "_write_dumps", _raise(InjectedFaultError))
     with pytest.raises(InjectedFaultError):
         load.publish_graph(
             published,

@@ -322,7 +322,7 @@ def test_a_count_in_other_digits_is_a_data_error(scratch: Path) -> None:
         "1",
     ]
     path.write_text(csv_text([BMO_HEADER, row], ",", True), encoding="utf-8")
-    with pytest.raises(DataError, match=r"bmo\.csv:2: not a count; field 'met'; value '²'"):
+    with pytest.raises(DataError, match=r"bmo\.csv:2: n'est pas un effectif; field 'met'; value '²'"):
         read_bmo(path, known_codes=OCCUPATION_CODES, known_bassins=BASSIN_CODES)
 
 

@@ -54,13 +54,16 @@ def fr(text: str) -> Literal:
 def test_zones_and_basin(root: Path) -> None:
     g = deck_graph(root)
     zone, basin = IRIS.ze2010("3115"), IRIS.bassin_minier()
-    assert (zone, RDF.type, IGEO.ZoneDEmploi2010) in g
-    assert g.value(zone, IGEO.codeINSEE) == Literal("3115")
-    assert g.value(zone, IGEO.nom) == fr("Valenciennes")
+    # type, code and INSEE name are the insee-territoires graph's: each triple lives in one graph
+    assert (zone, RDF.type, None) not in g
+    assert (zone, IGEO.codeINSEE, None) not in g
+    assert (zone, IGEO.nom, None) not in g
     # the section heading's spelling is the name; the other spellings are alternatives
     assert set(g.objects(zone, SKOS.prefLabel)) == {fr("Valenciennois")}
     assert set(g.objects(zone, SKOS.altLabel)) == {fr("Le Valenciennois")}
     assert (zone, DCTERMS.isPartOf, basin) in g
+    # INSEE's "Béthune - Bruay" as running text writes it
+    assert (IRIS.ze2010("3123"), SKOS.altLabel, fr("Béthune-Bruay")) in g
     assert set(g.objects(basin, DCTERMS.hasPart)) == {IRIS.ze2010("3115"), IRIS.ze2010("3123")}
     assert (basin, RDF.type, BM.BassinMinier) in g
 
@@ -96,7 +99,9 @@ def test_recruitment_observation_valenciennois_1152(root: Path) -> None:
     assert g.value(obs, QB.dataSet) == IRIS.dataset("deck-projets-recrutement")
     assert g.value(obs, SDMX_DIM.refArea) == IRIS.ze2010("3115")
     assert g.value(obs, SDMX_DIM.refPeriod) == INTERVAL_YEAR["2018"]
-    assert g.value(obs, SDMX_DIM.occupation) == occupation
+    # the dimension is the FAP-2009 family; the deck's own occupation is an attribute
+    assert g.value(obs, SDMX_DIM.occupation) == IRIS.fap2009("D3Z20")
+    assert g.value(obs, BM.metierDiaporama) == occupation
     assert g.value(obs, BM.projetsRecrutement) == Literal(1152, datatype=XSD.integer)
     assert g.value(obs, BM.rang) == Literal(1, datatype=XSD.integer)
     deck_line = g.value(g.value(obs, PROV.wasDerivedFrom), PROV.wasDerivedFrom)
@@ -124,8 +129,32 @@ def test_occupation_links_follow_the_match(root: Path) -> None:
     assert not set(g.objects(merged, SKOS.exactMatch))
     variant = IRIS.deck_occupation("aides-soignants")
     assert set(g.objects(variant, SKOS.exactMatch)) == {IRIS.fap2009("V0Z60")}
-    assert str(g.value(variant, SKOS.editorialNote)).startswith("the deck drops the hyphen")
+    assert g.value(variant, SKOS.editorialNote) == Literal(
+        "the deck drops the hyphen of Aides-soignants", lang="en"
+    )
     assert g.value(variant, SKOS.inScheme) == IRIS.scheme("metiers-deck")
+    # stated from the FAP side too, so that a query may start from FAP-2009
+    assert (IRIS.fap2009("V0Z60"), SKOS.exactMatch, variant) in g
+    assert {(IRIS.fap2009(c), SKOS.broadMatch, merged) for c in ("S0Z40", "S0Z41", "S0Z42")} <= set(g)
+
+
+def test_merged_occupation_observation_is_on_the_common_fap87_family(root: Path) -> None:
+    g = deck_graph(root)
+    merged = IRIS.deck_occupation("bouchers-boulangers-patissiers-charcutiers-traiteurs")
+    observations = set(g.subjects(BM.metierDiaporama, merged))
+    assert observations
+    assert {g.value(obs, SDMX_DIM.occupation) for obs in observations} == {IRIS.fap2009("S0Z")}
+
+
+def test_spellings_with_the_same_codes_are_one_concept(root: Path) -> None:
+    # the Lens-Hénin table writes "Aides à domicile-aides ménagères": same FAP, hence the same concept
+    append(root, "occupations", "Aides à domicile-aides ménagères,T2A60,variant,hyphen instead of 'et'")
+    g = deck_graph(root)
+    concepts = set(g.subjects(SKOS.exactMatch, IRIS.fap2009("T2A60")))
+    assert concepts == {IRIS.deck_occupation("aides-a-domicile-et-aides-menageres")}
+    (concept,) = concepts
+    assert set(g.objects(concept, SKOS.prefLabel)) == {fr("Aides à domicile et aides ménagères")}
+    assert set(g.objects(concept, SKOS.altLabel)) == {fr("Aides à domicile-aides ménagères")}
 
 
 def test_spellings_of_one_occupation_share_a_concept_named_by_the_exact_one(root: Path) -> None:
@@ -149,9 +178,9 @@ def test_spellings_of_one_occupation_with_other_codes_are_refused(root: Path) ->
     append(root, "occupations", "Aides-soignants,V0Z61,exact,")
     with pytest.raises(DataError) as caught:
         deck_graph(root)
-    # the exact spelling (appended on line 8) names the concept; the variant on line 3 disagrees with it
-    assert (caught.value.file, caught.value.line) == ("data/curated/occupations.csv", 3)
-    assert "same occupation IRI (aides-soignants) as line 8" in str(caught.value)
+    # the row appended on line 8 would mint the IRI of the occupation of line 3, with other codes
+    assert (caught.value.file, caught.value.line) == ("data/curated/occupations.csv", 8)
+    assert "same occupation IRI (aides-soignants) as line 3" in str(caught.value)
 
 
 def test_multiplier_hangs_on_the_link_whose_lines_contain_it(root: Path) -> None:
@@ -173,7 +202,7 @@ def test_actors_types_and_sectors(root: Path) -> None:
     assert (park, RDF.type, ORG.Organization) not in g
     assert set(g.objects(itrans, SKOS.altLabel)) == {fr("Pôle de compétitivité i-Trans")}
     assert g.value(itrans, DCTERMS.type) == IRIS.actor_type("pole-competitivite")
-    assert g.value(park, SKOS.note) == Literal("park dedicated to transport and eco-mobility")
+    assert g.value(park, SKOS.note) == Literal("park dedicated to transport and eco-mobility", lang="en")
     assert (IRIS.perspective(2), BM.mentionne, IRIS.actor("team2")) in g
     sector = IRIS.sector("economie-circulaire")
     assert set(g.objects(sector, SKOS.prefLabel)) == {

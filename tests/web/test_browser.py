@@ -73,7 +73,9 @@ class TestTerritoryPageInChromium:
         assert "<h1>Béthune Bruay</h1>" in dom
         assert swot_counts(dom) == {"force": 3, "faiblesse": 4, "opportunite": 2, "menace": 2}
         charts = svg_charts(dom)
-        assert len(charts) == 2
+        # the projects' chart; the five occupations all at 100 % are a sentence, not five equal bars
+        assert len(charts) == 1
+        assert "5 métiers à 100 % de projets jugés difficiles en 2018" in dom
         assert all(chart["role"] == "img" and chart.get("title") for chart in charts)
         assert "<rect" in dom or "<path" in dom  # the bars themselves
 

@@ -44,7 +44,7 @@ def bindings(response_json: dict[str, object]) -> list[dict[str, dict[str, str]]
 
 class TestRunning:
     def test_json_by_default(self, client: TestClient) -> None:
-        response = client.get(SWOT, params={"territory": "3123"})
+        response = client.get(SWOT, params={"territoire": "3123"})
         assert response.status_code == 200
         assert response.headers["content-type"] == JSON_RESULTS
         rows = bindings(response.json())
@@ -52,7 +52,7 @@ class TestRunning:
         assert {r["territoryLabel"]["value"] for r in rows} == {"Béthune Bruay"}
 
     def test_the_parameter_changes_the_answer(self, client: TestClient) -> None:
-        rows = bindings(client.get(SWOT, params={"territory": "3115"}).json())
+        rows = bindings(client.get(SWOT, params={"territoire": "3115"}).json())
         assert {r["territoryLabel"]["value"] for r in rows} == {"Valenciennois"}
         assert len(rows) == 12
 
@@ -69,7 +69,7 @@ class TestRunning:
         ],
     )
     def test_any_result_format(self, client: TestClient, how: dict[str, str], media: str) -> None:
-        params = {"territory": "3123", **{k: v for k, v in how.items() if k == "format"}}
+        params = {"territoire": "3123", **{k: v for k, v in how.items() if k == "format"}}
         headers = {k: v for k, v in how.items() if k == "accept"}
         response = client.get(SWOT, params=params, headers=headers)
         assert response.status_code == 200
@@ -83,16 +83,20 @@ class TestRunning:
         every_zone = client.get("/queries/top-projets-recrutement")
         assert every_zone.status_code == 200
         assert len(bindings(every_zone.json())) == 20  # the deck's top 5 of each of the 4 zones
-        one_zone = client.get("/queries/top-projets-recrutement", params={"territory": "3122"})
+        one_zone = client.get("/queries/top-projets-recrutement", params={"territoire": "3122"})
         assert len(bindings(one_zone.json())) == 5
 
     def test_browsers_get_a_page_with_the_form_and_a_table(self, client: TestClient) -> None:
-        response = client.get(SWOT, params={"territory": "3123"}, headers={"accept": BROWSER})
+        response = client.get(SWOT, params={"territoire": "3123"}, headers={"accept": BROWSER})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/html")
-        assert '<input id="p-territory" name="territory" value="3123"' in response.text
+        # a closed set of values (the graph's 2010 zones): a select list with their names
+        assert '<select id="p-territoire" name="territoire"' in response.text
+        assert '<option value="3123" selected>Béthune Bruay (3123)</option>' in response.text
         assert "11 résultats" in response.text
-        assert f'href="{SWOT}?territory=3123&amp;format=csv"' in response.text
+        assert f'href="{SWOT}?territoire=3123&amp;format=csv"' in response.text
+        assert f'href="{SWOT}?territoire=3123&amp;format=csv-fr"' in response.text
+        assert '<th scope="col" title="variable ?territoryLabel">territoire</th>' in response.text
         form = client.get(SWOT, headers={"accept": BROWSER})
         assert form.status_code == 200  # no parameters yet: the form, not an error
 
@@ -106,44 +110,45 @@ class TestHostileParameters:
     @pytest.mark.parametrize(
         ("params", "named"),
         [
-            ({"territory": "3123> } DROP ALL #"}, "territory"),
-            ({"territory": '3123" . ?s ?p ?o'}, "territory"),
-            ({"territory": "3123\n} UNION { ?s ?p ?o"}, "territory"),
-            ({"territory": "<http://evil.example/x>"}, "territory"),
-            ({"territory": "31231"}, "territory"),
+            ({"territoire": "3123> } DROP ALL #"}, "territoire"),
+            ({"territoire": '3123" . ?s ?p ?o'}, "territoire"),
+            ({"territoire": "3123\n} UNION { ?s ?p ?o"}, "territoire"),
+            ({"territoire": "<http://evil.example/x>"}, "territoire"),
+            # the variable's own name, accepted for links made before the French names
+            ({"territory": "31231"}, "territoire"),
         ],
     )
     def test_injection_attempts_are_400(self, client: TestClient, params: dict[str, str], named: str) -> None:
         response = client.get(SWOT, params=params)
         assert response.status_code == 400
-        assert f"parameter {named!r}" in response.text
-        assert "4 digits" in response.text  # the expected form is said
+        assert f"paramètre « {named} »" in response.text
+        assert "4 chiffres" in response.text  # the expected form is said
 
     def test_actor_slug_cannot_close_the_iri(self, client: TestClient) -> None:
-        response = client.get("/queries/territoires-par-acteur", params={"actor": "critt-m2a> . } #"})
+        response = client.get("/queries/territoires-par-acteur", params={"acteur": "critt-m2a> . } #"})
         assert response.status_code == 400
-        assert "'actor'" in response.text
+        assert "« acteur »" in response.text
 
     def test_unknown_missing_and_repeated_parameters(self, client: TestClient) -> None:
-        unknown = client.get(SWOT, params={"territory": "3123", "limit": "5"})
+        unknown = client.get(SWOT, params={"territoire": "3123", "limit": "5"})
         assert unknown.status_code == 400
-        assert "'limit'" in unknown.text
+        assert "« limit »" in unknown.text
         missing = client.get(SWOT)
         assert missing.status_code == 400
-        assert "needs parameter 'territory'" in missing.text
-        repeated = client.get(SWOT + "?territory=3123&territory=3115")
+        assert "a besoin du paramètre « territoire »" in missing.text
+        repeated = client.get(SWOT + "?territoire=3123&territoire=3115")
         assert repeated.status_code == 400
-        assert "2 times" in repeated.text
+        assert "donné 2 fois" in repeated.text
 
     def test_hostile_value_in_a_browser_is_an_escaped_400_page(self, client: TestClient) -> None:
-        response = client.get(SWOT, params={"territory": "<script>x</script>"}, headers={"accept": BROWSER})
+        response = client.get(SWOT, params={"territoire": "<script>x</script>"}, headers={"accept": BROWSER})
         assert response.status_code == 400
         assert "<script>x" not in response.text
         assert "&lt;script&gt;x&lt;/script&gt;" in response.text
 
     def test_bad_format_and_nothing_acceptable(self, client: TestClient) -> None:
-        assert client.get(SWOT, params={"territory": "3123", "format": "pdf"}).status_code == 400
-        response = client.get(SWOT, params={"territory": "3123"}, headers={"accept": "image/png"})
+        assert client.get(SWOT, params={"territoire": "3123", "format": "pdf"}).status_code == 400
+        response = client.get(SWOT, params={"territoire": "3123"}, headers={"accept": "image/png"})
         assert response.status_code == 406
 
 
@@ -156,7 +161,7 @@ class TestListingAndOpenApi:
         swot = entries["swot-territoire"]
         assert swot["url"] == SWOT
         assert [(p["name"], p["kind"], p["required"]) for p in swot["parameters"]] == [
-            ("territory", "ze2010", True)
+            ("territoire", "ze2010", True)
         ]
         page = client.get("/queries/", headers={"accept": BROWSER})
         for name in QUERIES:

@@ -75,18 +75,28 @@ class TestTerritoryPage:
         for slug, name in (("critt-m2a", "CRITT M2A"), ("crepim", "CREPIM"), ("plastium", "PLASTIUM")):
             assert f'<a class="actor" href="/id/acteur/{slug}">{name}</a>' in bethune
 
-    def test_two_accessible_svg_charts_with_their_data(self, bethune: str) -> None:
+    def test_an_accessible_svg_chart_with_its_data(self, bethune: str) -> None:
         charts = svg_charts(bethune)
-        assert len(charts) == 2
-        for chart in charts:
-            assert chart["role"] == "img"
-            chart_id = chart["labelledby"].split()[0].removesuffix("-title")
-            assert chart["labelledby"] == f"{chart_id}-title {chart_id}-desc"
-        projects, hard = charts
+        assert len(charts) == 1
+        (projects,) = charts
+        assert projects["role"] == "img"
+        assert projects["labelledby"] == "chart-projets-title chart-projets-desc"
         assert "Aides à domicile et aides ménagères : 656" in projects["desc"]
-        assert "difficiles" in hard["title"]
         # the table fallback repeats the figures with their sources
         assert re.search(r'<td class="num">656</td><td><span class="source">source&nbsp;: ', bethune)
+
+    def test_five_occupations_at_100_percent_are_a_sentence_not_five_equal_bars(self, bethune: str) -> None:
+        # the deck gives Béthune-Bruay five occupations, all at 100 %: no chart can rank them
+        assert 'id="chart-difficultes"' not in bethune
+        assert "5 métiers à 100 % de projets jugés difficiles en 2018" in bethune
+        start = bethune.index('id="difficultes-egales"')
+        section = bethune[start : bethune.index("</figure>", start)]
+        assert section.count("<li>") == 5
+        assert ">Médecins</a>" in section
+
+    def test_links_to_the_trajectory_and_the_basin(self, bethune: str) -> None:
+        assert 'href="/trajectoire/ze2010/3123"' in bethune
+        assert 'href="/id/territoire/bassin-minier"' in bethune
 
     def test_unemployment_rate_and_change_with_source(self, bethune: str) -> None:
         assert "10,7 %" in bethune
@@ -95,7 +105,7 @@ class TestTerritoryPage:
         assert "unemployment.csv, ligne 2" in bethune
 
     def test_every_item_cites_its_deck_lines(self, bethune: str) -> None:
-        assert "plaquette 2019, lignes 4–10" in bethune
+        assert "diaporama 2019, lignes 4–10" in bethune
         assert bethune.count("swot_items.csv, ligne") == 11
 
     def test_labels_not_iris_and_french(self, bethune: str) -> None:
@@ -113,13 +123,18 @@ class TestTerritoryPage:
             '<td class="num">85</td><td class="num">83\u202f%</td><td class="num">78\u202f%</td>' in section
         )
 
-    def test_without_urssaf_data_no_chart_only_one_line_saying_how_to_load_it(self, bethune: str) -> None:
-        assert len(svg_charts(bethune)) == 2
+    def test_without_urssaf_data_no_chart_only_one_line_saying_it_is_not_published(
+        self, bethune: str
+    ) -> None:
+        assert len(svg_charts(bethune)) == 1
         assert 'id="emploi"' not in bethune
         assert 'id="chart-emploi"' not in bethune
         hints = re.findall(r'<p class="src acoss-absent">(.*?)</p>', bethune)
         assert len(hints) == 1
-        assert "<code>bassin-kg ingest acoss FICHIER</code>" in hints[0]
+        assert "n'est pas publiée sur ce serveur" in hints[0].replace("&#39;", "'")
+        # a visitor cannot run the maintainer's command: none on a public page
+        assert "<code>bassin-kg" not in bethune
+        assert "ingest" not in bethune
         assert 'href="/id/territoire/ze2020/3205"' in hints[0]
 
     def test_a_zone_outside_the_deck_gets_no_urssaf_line(self, client: TestClient) -> None:
@@ -147,7 +162,11 @@ class TestOtherPages:
         assert 'href="/id/territoire/ze2010/3115"' in response.text
         # figures carry their unit: a count of projects, a share of projects
         assert "(656 projets)" in response.text
-        assert "(100 % des projets jugés difficiles)" in response.text
+        # the deck's five occupations at 100 %: all five, not "the most difficult"
+        assert "5 métiers à 100 % de projets jugés difficiles en 2018" in response.text
+        assert "le plus difficile" not in response.text
+        assert 'href="/id/territoire/bassin-minier"' in response.text
+        assert 'href="/trajectoire/ze2010/3115"' in response.text
         assert "taux de chômage, 2e trimestre 2018" in response.text
 
     def test_occupation_page(self, client: TestClient) -> None:
@@ -175,7 +194,7 @@ class TestOtherPages:
         assert response.status_code == 200
         assert "Élément SWOT · Faiblesses" in response.text
         assert "Forte dépendance des entreprises au secteur automobile" in response.text
-        assert "plaquette 2019, lignes 23–25" in response.text
+        assert "diaporama 2019, lignes 23–25" in response.text
 
     def test_generic_page_is_a_table_of_properties(self, client: TestClient) -> None:
         response = client.get("/id/source/deck/4", headers=HTML)
@@ -192,7 +211,8 @@ class TestOtherPages:
         text = response.text
         assert '<article class="term" id="Force">' in text
         assert '<article class="term" id="territoire">' in text
-        assert "Strength" in text
+        # a French page: the English label stays in the RDF, not beside the French one
+        assert "Strength" not in text
         assert "Élément de la case « Forces »" in text
         # bm:mentionne has range bm:Acteur, shown by its label and linked to its anchor
         mention = text[text.index('id="mentionne"') :]
@@ -332,17 +352,17 @@ def bethune_acoss(acoss_client: TestClient) -> str:
 
 class TestEmploymentSeries:
     # the figures are those of the SYNTHETIC export: 3205 Béthune, 2018-Q2, 50200.5 (CVS), file line 3
-    def test_a_third_chart_the_series_of_the_main_2020_zone(self, bethune_acoss: str) -> None:
+    def test_a_second_chart_the_series_of_the_main_2020_zone(self, bethune_acoss: str) -> None:
         charts = svg_charts(bethune_acoss)
-        assert len(charts) == 3
-        series = charts[2]
+        assert len(charts) == 2
+        series = charts[1]
         assert series["role"] == "img"
         assert series["labelledby"] == "chart-emploi-title chart-emploi-desc"
         assert series["title"] == "Effectifs salariés du secteur privé (CVS) – zone d'emploi 2020 Béthune"
         assert "12 trimestres" in series["desc"]
         assert "1er trimestre 2018 : 50\u202f100,5" in series["desc"]
         # the deck's unemployment rate for 2018-Q2 is marked on the chart
-        assert "Repère : 2e trimestre 2018 : chômage 10,7 % (plaquette)" in series["desc"]
+        assert "Repère : 2e trimestre 2018 : chômage 10,7 % (diaporama)" in series["desc"]
 
     def test_the_decks_figure_beside_the_series_with_both_sources(self, bethune_acoss: str) -> None:
         aside = bethune_acoss[bethune_acoss.index('<aside class="beside"') : bethune_acoss.index("</aside>")]

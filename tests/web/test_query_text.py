@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bassin_kg.web.query_text import (
     QueryTextError,
     add_using,
+    check_nesting,
     check_services,
     has_from_clause,
     mask,
@@ -84,3 +87,74 @@ def test_add_using_conflicts() -> None:
         add_using("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", ["http://h"], [])
     with pytest.raises(QueryTextError, match="DELETE WHERE"):
         add_using("DELETE WHERE { ?s ?p ?o }", ["http://h"], [])
+
+
+# --- issue 16: linear checks, every kind of nesting, LOAD ---------------------------------------------
+REPO_QUERIES = Path(__file__).resolve().parents[2] / "queries"
+
+
+def _refused(text: str) -> bool:
+    try:
+        check_nesting(text)
+    except QueryTextError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ASK { FILTER(" + "!" * 2000 + "true) }",
+        "SELECT (1" + " +1" * 2000 + " AS ?x) {}",
+        "SELECT * {" + " UNION ".join(["{}"] * 2000) + "}",
+        "SELECT * { ?s " + "/".join(["<http://p>"] * 2000) + " ?o }",
+        "SELECT * { " + " ".join(f"BIND(1 AS ?v{i})" for i in range(600)) + "}",
+        "ASK { FILTER(?a<" + "!" * 2000 + "true>?b) }",  # an IRI-looking comparison
+    ],
+    ids=["not", "plus-one", "union", "path", "binds", "iri-like"],
+)
+def test_deep_trees_without_brackets_are_refused(text: str) -> None:
+    assert _refused(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * { VALUES ?x {" + " -1" * 5000 + "} }",
+        "INSERT DATA { GRAPH <http://g> {" + " <http://s> <http://a-b/c-d/e> -1 ." * 3000 + "} }",
+        "SELECT * { " + " ".join(f"<http://example.org/a/b/c-{i}> ex:p-q ?o{i} ." for i in range(2000)) + "}",
+    ],
+    ids=["values", "insert-data", "many-iris"],
+)
+def test_large_flat_queries_pass(text: str) -> None:
+    assert not _refused(text)
+
+
+def test_the_named_queries_pass() -> None:
+    for path in sorted(REPO_QUERIES.glob("*.rq")):
+        check_nesting(path.read_text(encoding="utf-8"))
+
+
+def test_a_repeated_unclosed_iri_does_not_hide_the_service() -> None:
+    """Issue 16 repro (its time is checked over the wire in tests/reliability/test_hardening.py)."""
+    text = "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } } " + "PREFIX a: <" * 3000
+    with pytest.raises(QueryTextError, match="not allowed"):
+        check_services(text, ())
+    assert [c.iri for c in service_calls(text)] == ["http://x/"]
+
+
+def test_load_is_checked_like_service() -> None:
+    with pytest.raises(QueryTextError, match="LOAD of a remote document is not allowed"):
+        check_services("LOAD <http://127.0.0.1:8000/x.ttl>", ())
+    with pytest.raises(QueryTextError, match=r"host '127\.0\.0\.1' is not in the allow-list"):
+        check_services("LOAD SILENT <http://127.0.0.1:8000/x.ttl> INTO GRAPH <http://g>", ("data.example",))
+    check_services("LOAD <http://data.example/x.ttl>", ("data.example",))
+    check_services('INSERT DATA { <http://s> <http://p> "LOAD <http://x/>" }', ())
+
+
+def test_using_is_added_in_one_pass_over_many_wheres() -> None:
+    update = "DELETE { ?s ?p ?o } WHERE { ?s ?p ?o } ; " * 2000
+    assert add_using(update, ("http://g",), ()).count("USING <http://g>") == 2000
+    with pytest.raises(QueryTextError, match="DELETE WHERE short form"):
+        add_using("DELETE   WHERE { ?s ?p ?o }", ("http://g",), ())
+    assert "USING" in add_using("xDELETE WHERE { ?s ?p ?o }", ("http://g",), ())

@@ -648,3 +648,116 @@ def test_json_body_is_valid_json(client: TestClient) -> None:
     query = f"SELECT ?o WHERE {{ <{EX}a> <http://www.w3.org/2000/01/rdf-schema#label> ?o }}"
     body = json.loads(client.get("/sparql", params={"query": query}).content.decode("utf-8"))
     assert body["results"]["bindings"][0]["o"] == {"type": "literal", "value": "Alpha", "xml:lang": "fr"}
+
+
+class TestRelativeIris:
+    """Issue 13 part 2: the two W3C protocol tests Oxigraph fails, relative IRIs resolved against the
+    endpoint's IRI (``<base IRI>sparql``), for queries and updates, by GET and POST."""
+
+    ENDPOINT = "https://w3id.org/bassin-minier/sparql"
+
+    def test_construct_with_relative_iris_by_post(self, client: TestClient) -> None:
+        response = client.post(
+            "/sparql",
+            content=b"CONSTRUCT { <s> <p> 1 } WHERE {}",
+            headers={"content-type": "application/sparql-query", "accept": "application/n-triples"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.text.startswith(
+            "<https://w3id.org/bassin-minier/s> <https://w3id.org/bassin-minier/p> "
+        )
+
+    @pytest.mark.parametrize("method", ["GET", "POST"])
+    def test_relative_iri_in_a_query_reaches_the_data(self, client: TestClient, method: str) -> None:
+        query = "SELECT ?base WHERE { BIND(<> AS ?base) }"
+        if method == "GET":
+            response = client.get("/sparql", params={"query": query}, headers={"accept": JSON_RESULTS})
+        else:
+            response = client.post("/sparql", data={"query": query}, headers={"accept": JSON_RESULTS})
+        assert response.status_code == 200, response.text
+        assert rows(response.json())[0]["base"]["value"] == self.ENDPOINT
+
+    def test_a_base_in_the_query_wins(self, client: TestClient) -> None:
+        query = "BASE <http://example.org/> SELECT ?x WHERE { BIND(<x> AS ?x) }"
+        response = client.get("/sparql", params={"query": query}, headers={"accept": JSON_RESULTS})
+        assert rows(response.json())[0]["x"]["value"] == "http://example.org/x"
+
+    @pytest.mark.parametrize("direct", [False, True])
+    def test_update_with_a_relative_iri(self, make_client: ClientFactory, direct: bool) -> None:
+        client = make_client(enable_update=True, update_token="t0ken")
+        update = (
+            "INSERT DATA { GRAPH <http://example.org/protocol-base-test/> "
+            "{ <http://example.org/s> <http://example.org/p> <test> } }"
+        )
+        auth = {"authorization": "Bearer t0ken"}
+        if direct:
+            response = client.post(
+                "/sparql",
+                content=update.encode(),
+                headers={**auth, "content-type": "application/sparql-update"},
+            )
+        else:
+            response = client.post("/sparql", data={"update": update}, headers=auth)
+        assert response.status_code == 204, response.text
+        ask = "ASK { <http://example.org/s> <http://example.org/p> <https://w3id.org/bassin-minier/test> }"
+        answer = client.get("/sparql", params={"query": ask}, headers={"accept": JSON_RESULTS})
+        assert answer.json()["boolean"] is True
+
+
+class TestHardening:
+    """Issue 16, over the in-process app: status and message of each refusal."""
+
+    @pytest.mark.parametrize("value", ["abc", "NaN", "inf", "-inf"])
+    def test_q_values_that_are_not_numbers_are_all_a_400(self, client: TestClient, value: str) -> None:
+        response = client.get(
+            "/sparql",
+            params={"query": SELECT_ALL},
+            headers={"accept": f"application/sparql-results+json;q={value}"},
+        )
+        assert response.status_code == 400
+        assert "q-value" in response.text
+
+    def test_headers_over_the_limit_get_431(self, make_client: ClientFactory) -> None:
+        client = make_client(max_header_bytes=2000)
+        response = client.get("/sparql", params={"query": SELECT_ALL}, headers={"accept": "text/csv," * 400})
+        assert response.status_code == 431
+        assert "2000 bytes" in response.text
+        assert client.get("/sparql", params={"query": SELECT_ALL}).status_code == 200
+
+    def test_an_answer_over_the_size_limit_is_a_clear_400(self, make_client: ClientFactory) -> None:
+        client = make_client(max_result_bytes=300)
+        response = client.get("/sparql", params={"query": SELECT_ALL}, headers={"accept": JSON_RESULTS})
+        assert response.status_code == 400
+        assert "larger than 300 bytes" in response.text
+        assert "dépasse 300 octets" in response.text
+        small = client.get("/sparql", params={"query": "ASK {}"}, headers={"accept": JSON_RESULTS})
+        assert small.status_code == 200
+
+    def test_load_obeys_the_service_allow_list(self, make_client: ClientFactory) -> None:
+        client = make_client(enable_update=True, update_token="t0ken", service_allowlist=("data.example",))
+        auth = {"authorization": "Bearer t0ken"}
+        for update in ("LOAD <http://127.0.0.1:9/x.ttl>", "LOAD SILENT <http://other.example/x>"):
+            response = client.post("/sparql", data={"update": update}, headers=auth)
+            assert response.status_code == 400, update
+            assert "LOAD" in response.text
+            assert "allow-list" in response.text
+
+
+def test_a_client_that_does_not_read_the_answer_is_dropped_after_the_timeout() -> None:
+    """Issue 16 point 5: the timeout covers the transfer to the client, not only the evaluation."""
+    import anyio
+
+    from bassin_kg.web.sparql import TransferTimeoutError, send_body
+
+    sent: list[object] = []
+
+    async def stalled_client(message: object) -> None:
+        sent.append(message)
+        await anyio.sleep_forever()  # the socket never drains
+
+    async def scenario() -> None:
+        with anyio.fail_after(30), pytest.raises(TransferTimeoutError, match=r"within 0\.1 s"):
+            await send_body(stalled_client, b"x" * 100, 0.1)
+
+    anyio.run(scenario)
+    assert len(sent) == 1

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from bassin_kg.settings import Settings
 from bassin_kg.web.app import create_app
 from bassin_kg.web.page_support import CONTENT_SECURITY_POLICY
-from bassin_kg.web.vendor import YASGUI_BUILD
+from bassin_kg.web.vendor import RESIZER_STYLE_HASH, YASGUI_BUILD
 
 from .conftest import ClientFactory
 
@@ -105,7 +105,13 @@ class TestWithTheBundle:
             '<script defer src="/static/query-editor.js">',
         ]
         # the plain form is still there, and says where the endpoint is
-        assert '<form class="editor" method="get" action="/query" data-endpoint="/sparql">' in response.text
+        assert '<form class="editor" method="get" action="/query" data-endpoint="/sparql"' in response.text
+        # what the editor needs to link results to this server's pages and to label their columns
+        assert (
+            'data-base="https://w3id.org/bassin-minier/" data-root="" data-ontology="https://w3id.org/bassin-minier/def"'
+            in (response.text)
+        )
+        assert "data-columns=" in response.text
         assert '<textarea id="query" name="query"' in response.text
 
     def test_the_named_queries_texts_are_in_the_page(self, project_client: ProjectClient) -> None:
@@ -121,9 +127,15 @@ class TestWithTheBundle:
 
     def test_the_page_keeps_the_strict_csp_and_so_do_the_others(self, project_client: ProjectClient) -> None:
         client = project_client(True)
-        assert_strict_csp(client.get("/query", headers=HTML).headers)
+        # the query page allows one more thing: the column resizer's <style>, by its hash only
+        editor = client.get("/query", headers=HTML).headers["content-security-policy"]
+        assert editor == CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", f"style-src 'self' {RESIZER_STYLE_HASH}"
+        )
+        assert "unsafe-inline" not in editor
         assert_strict_csp(client.get("/queries/", headers=HTML).headers)
-        assert_strict_csp(client.get("/query", params={"name": "nope"}, headers=HTML).headers)
+        unknown = client.get("/query", params={"name": "nope"}, headers=HTML)
+        assert unknown.headers["content-security-policy"] == editor
 
     def test_root_path_prefixes_every_url(self, store_path: Path, tmp_path: Path) -> None:
         root = make_project(tmp_path / "project", bundle=True)

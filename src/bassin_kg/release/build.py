@@ -22,7 +22,7 @@ from bassin_kg import validate
 from bassin_kg.errors import DataError, ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, link_dist, new_release
+from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, duplicates, link_dist, new_release
 from bassin_kg.release.dumps import RELEASE_SPECS, DumpFile, write_dumps
 from bassin_kg.settings import Settings
 from bassin_kg.sources.base import ConvertContext, GraphPart
@@ -86,6 +86,8 @@ def _write_release(
     iris = Iris(settings.base_iri)
     with progress.step("convert"):
         parts = convert_all(ConvertContext(settings, iris, all_france))
+        # each triple in one named graph, or the union default graph would count it twice
+        duplicates.refuse(duplicates.between_parts({part.name: part.graph for part in parts}))
     store = open_store(draft.store_path, create=True)
     with progress.step("load"):
         # serialised once: the store and the validator read the same N-Triples

@@ -73,6 +73,8 @@ class Loaded:
     timings: dict[str, float] = field(default_factory=dict)
     #: what the command prints before the release lines (empty: the ingest summary)
     report: str = ""
+    #: what the user should know about the input, printed with the summary (bassins created from a file…)
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

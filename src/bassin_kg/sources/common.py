@@ -248,3 +248,9 @@ class SourceRecords:
 def reference_records(graph: Graph, iris: Iris, name: str) -> Callable[[int], URIRef]:
     """The records of ``data/reference/<name>`` by line number (file key ``reference-<stem>``)."""
     return SourceRecords(graph, iris).for_file(f"reference-{Path(name).stem}", f"{REFERENCE}/{name}")
+
+
+def reference_record_iris(iris: Iris, name: str) -> Callable[[int], URIRef]:
+    """The IRIs of the records of ``data/reference/<name>``, for a graph that cites records another
+    graph describes (each triple lives in one named graph)."""
+    return lambda line: iris.source_record(f"reference-{Path(name).stem}", line)

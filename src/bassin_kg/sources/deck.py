@@ -19,7 +19,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 
 from bassin_kg.errors import DataError
 from bassin_kg.french import MONTHS
-from bassin_kg.namespaces import BM, IGEO, INTERVAL_QUARTER, INTERVAL_YEAR, ORG, QB, SCHEMA, SDMX_DIM, Iris
+from bassin_kg.namespaces import BM, INTERVAL_QUARTER, INTERVAL_YEAR, ORG, QB, SCHEMA, SDMX_DIM, Iris
 from bassin_kg.namespaces import slugify as _slugify
 from bassin_kg.sources.base import CatalogueEntry, ConvertContext, GraphPart, Source, fixed_entry, new_graph
 from bassin_kg.sources.common import Row, SourceRecords, Table, decimal, en, fr, integer, read_table
@@ -105,6 +105,12 @@ SCHEMES = {
     "types-acteurs": ("Types d'acteurs", "Actor types"),
 }
 FRENCH_MONTHS = {m: i + 1 for i, m in enumerate(MONTHS)}
+#: a deck occupation's link to FAP-2009 and the link stated from the FAP side
+_INVERSE = {
+    SKOS.exactMatch: SKOS.exactMatch,
+    SKOS.narrowMatch: SKOS.broadMatch,
+    SKOS.closeMatch: SKOS.closeMatch,
+}
 
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ZONE_CODE = re.compile(r"^[0-9]{4}$")
@@ -151,8 +157,8 @@ class _Deck:
         #: actor type key -> the reused class of its actors (org:Organization or schema:Place)
         self.actor_kinds: dict[str, URIRef] = {}
         self.sectors: dict[str, URIRef] = {}
-        #: deck label -> (concept IRI, slug)
-        self.occupations: dict[str, tuple[URIRef, str]] = {}
+        #: deck label -> (concept IRI, slug, FAP-2009 concept of the observations)
+        self.occupations: dict[str, tuple[URIRef, str, URIRef]] = {}
 
     def run(self) -> None:
         self.document_and_pages()
@@ -284,14 +290,17 @@ class _Deck:
         for code, rows in by_code.items():
             zone = self.iris.ze2010(code)
             name = headings.get(code, rows[0].text("deck_label"))
-            g.add((zone, RDF.type, IGEO.ZoneDEmploi2010))
-            g.add((zone, IGEO.codeINSEE, Literal(code)))
-            g.add((zone, IGEO.nom, fr(rows[0].required("insee_name"))))
+            # The zone's type, code and INSEE name are the insee-territoires graph's (each triple in
+            # one graph); the deck graph adds what the deck says: its names.
             g.add((zone, SKOS.prefLabel, fr(name)))
             g.add((zone, RDFS.label, fr(name)))
+            alternatives = {row.text("deck_label") for row in rows}
+            # "Béthune - Bruay" (INSEE) is written "Béthune-Bruay" in running text: users search for it
+            insee_names = {row.required("insee_name") for row in rows}
+            alternatives |= {hyphenated(n) for n in insee_names} - insee_names
+            for alternative in sorted(alternatives - {name}):
+                g.add((zone, SKOS.altLabel, fr(alternative)))
             for row in rows:
-                if row.text("deck_label") != name:
-                    g.add((zone, SKOS.altLabel, fr(row.text("deck_label"))))
                 self.derived(zone, "territory_names", row)
             g.add((zone, DCTERMS.isPartOf, self.basin))
             g.add((self.basin, DCTERMS.hasPart, zone))
@@ -370,38 +379,51 @@ class _Deck:
                     g.add((iri, SKOS.altLabel, fr(alias)))
             g.add((iri, DCTERMS.type, self.actor_types[type_key]))
             if row.text("note"):
-                g.add((iri, SKOS.note, Literal(row.text("note"))))
+                # the curated notes are written in English (data/curated/README.md)
+                g.add((iri, SKOS.note, en(row.text("note"))))
             self.derived(iri, "actors", row)
             self.actors[key] = iri
 
     def occupation_concepts(self) -> None:
+        """One concept per deck occupation: the rows with the same FAP-2009 codes are its spellings.
+
+        The spelling matched exactly (else the first) names the concept and is its prefLabel; the others
+        are altLabels. The FAP-2009 family (or, for a label merging several families, their common
+        FAP-87 parent) is the observations' occupation dimension (MODEL.md, Observations).
+        """
         g = self.g
-        # Spellings that differ only by punctuation ("Aides soignants", "Aides-soignants") share a slug,
-        # hence one concept: the spelling matched exactly (else the first) is its prefLabel.
-        groups: dict[str, list[tuple[Row, URIRef, list[str]]]] = {}
+        groups: dict[tuple[URIRef, tuple[str, ...]], list[Row]] = {}
         for row in self.t["occupations"].index("deck_label").values():
-            relation, codes = _occupation_links(row)
-            groups.setdefault(_slug(row, "deck_label"), []).append((row, relation, codes))
-        for slug, rows in groups.items():
+            link, listed = _occupation_links(row)
+            groups.setdefault((link, tuple(listed)), []).append(row)
+        slugs: dict[str, Row] = {}
+        for (relation, codes), rows in groups.items():
+            preferred = next((r for r in rows if r.text("match") == "exact"), rows[0])
+            slug = _slug(preferred, "deck_label")
+            if slug in slugs:
+                raise preferred.error(
+                    f"same occupation IRI ({slug}) as line {slugs[slug].line} but other codes or match",
+                    field="codes_fap2009",
+                    value=preferred.text("codes_fap2009"),
+                    hint="spellings of one occupation need the same codes and the same kind of match",
+                )
+            slugs[slug] = preferred
             iri = self.iris.deck_occupation(slug)
-            preferred, relation, codes = next((r for r in rows if r[0].text("match") == "exact"), rows[0])
-            self.concept(iri, "metiers-deck", preferred.text("deck_label"))
+            label = preferred.text("deck_label")
+            self.concept(iri, "metiers-deck", label)
             for code in codes:
-                g.add((iri, relation, self.iris.fap2009(code)))
-            for row, other_relation, other_codes in rows:
-                if (other_relation, other_codes) != (relation, codes):
-                    raise row.error(
-                        f"same occupation IRI ({slug}) as line {preferred.line} but other codes or match",
-                        field="codes_fap2009",
-                        value=row.text("codes_fap2009"),
-                        hint="spellings of one occupation need the same codes and the same kind of match",
-                    )
-                if row is not preferred:
-                    g.add((iri, SKOS.altLabel, fr(row.text("deck_label"))))
+                fap = self.iris.fap2009(code)
+                g.add((iri, relation, fap))
+                g.add((fap, _INVERSE[relation], iri))
+            for alternative in sorted({r.text("deck_label") for r in rows} - {label}):
+                g.add((iri, SKOS.altLabel, fr(alternative)))
+            dimension = self.iris.fap2009(codes[0] if len(codes) == 1 else _common_parent(preferred, codes))
+            for row in rows:
                 if row.text("note"):
-                    g.add((iri, SKOS.editorialNote, Literal(row.text("note"))))
+                    # the curated notes are written in English (data/curated/README.md)
+                    g.add((iri, SKOS.editorialNote, en(row.text("note"))))
                 self.derived(iri, "occupations", row)
-                self.occupations[row.text("deck_label")] = (iri, slug)
+                self.occupations[row.text("deck_label")] = (iri, slug, dimension)
 
     # --- deck items ---------------------------------------------------------------------------------
     def swot_items(self) -> None:
@@ -565,11 +587,14 @@ class _Deck:
                     value=label,
                     hint="add a row for this exact label to data/curated/occupations.csv",
                 )
-            occupation, slug = self.occupations[label]
+            occupation, slug, fap = self.occupations[label]
             iri = self.iris.observation(dataset, territory_key, slug)
             self.check_new(seen, iri, row, "territory,deck_label")
             self.observation(iri, dataset, territory, period, stem, row)
-            self.g.add((iri, SDMX_DIM.occupation, occupation))
+            # the dimension is the FAP of the vintage, as on every BMO observation; the deck's own
+            # occupation stays as an attribute
+            self.g.add((iri, SDMX_DIM.occupation, fap))
+            self.g.add((iri, BM.metierDiaporama, occupation))
             self.g.add((iri, BM.rang, integer(row.integer("rank", minimum=1))))
             for prop, value in measures(row):
                 self.g.add((iri, prop, value))
@@ -667,6 +692,24 @@ def _occupation_links(row: Row) -> tuple[URIRef, list[str]]:
             hint="fix the codes or the match (merged = one deck label for several FAP families)",
         )
     return relation, codes
+
+
+def hyphenated(name: str) -> str:
+    """INSEE's "Béthune - Bruay" as running text writes it: "Béthune-Bruay"."""
+    return re.sub(r"\s+-\s+", "-", name)
+
+
+def _common_parent(row: Row, codes: Iterable[str]) -> str:
+    """The FAP-87 family of detailed FAP-2009 codes (their first three characters), which must agree."""
+    parents = {code[:3] for code in codes}
+    if len(parents) != 1:
+        raise row.error(
+            "a merged occupation must lie in one FAP-87 family",
+            field="codes_fap2009",
+            value=row.text("codes_fap2009"),
+            hint="split the row, or map the label to codes of one family (same first three characters)",
+        )
+    return parents.pop()
 
 
 def _check_zone(row: Row, scheme: str, code: str) -> None:

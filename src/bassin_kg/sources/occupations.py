@@ -19,7 +19,7 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 from bassin_kg.errors import DataError
 from bassin_kg.namespaces import BM, ESCO, XKOS
 from bassin_kg.sources.base import CatalogueEntry, ConvertContext, GraphPart, Source, fixed_entry, new_graph
-from bassin_kg.sources.common import read_reference, reference_records
+from bassin_kg.sources.common import read_reference, reference_record_iris, reference_records
 
 FAP2009_LABELS = "fap2009_intitules.csv"
 FAP2021_LABELS = "fap2021_intitules.csv"
@@ -38,6 +38,14 @@ SKOS_RELATIONS = {
     "skos:closeMatch": SKOS.closeMatch,
     "skos:broadMatch": SKOS.broadMatch,
     "skos:narrowMatch": SKOS.narrowMatch,
+}
+#: each mapping relation and the one that states it from the other side (SKOS reference, section 10)
+INVERSE: dict[URIRef, URIRef] = {
+    SKOS.exactMatch: SKOS.exactMatch,
+    SKOS.closeMatch: SKOS.closeMatch,
+    SKOS.relatedMatch: SKOS.relatedMatch,
+    SKOS.broadMatch: SKOS.narrowMatch,
+    SKOS.narrowMatch: SKOS.broadMatch,
 }
 
 # mapping methods (individuals of bm:MethodeCorrespondance, defined in ontology/bassin.ttl)
@@ -260,7 +268,9 @@ def _correspondence(
     graph.add((iri, BM.metierCible, target))
     graph.add((iri, BM.relationCorrespondance, relation))
     graph.add((iri, BM.methodeCorrespondance, method))
+    # stated both ways, so a query may start from either scheme (ROME skos:broadMatch FAP, …)
     graph.add((source, relation, target))
+    graph.add((target, INVERSE[relation], source))
 
 
 def convert_fap2009_rome(ctx: ConvertContext, fap: _Scheme, rome: _Scheme) -> GraphPart:
@@ -348,8 +358,11 @@ def convert_esco_mapping(ctx: ConvertContext, rome: _Scheme) -> GraphPart:
             seen.add(ogr)
             _concept(graph, title, rome.iri, ogr, row.text("libelle_appellation"), source, level_title)
             graph.add((title, SKOS.broader, rome.concepts[rome_code]))
+            # from the ROME code down to its appellations, hence to ESCO in two hops
+            graph.add((rome.concepts[rome_code], SKOS.narrower, title))
         esco = URIRef(esco_uri)
         graph.add((title, relation, esco))
+        graph.add((esco, INVERSE[relation], title))
         graph.add((esco, SKOS.prefLabel, Literal(row.text("esco_prefLabel_fr"), lang="fr")))
     return GraphPart("esco-mapping", graph, [f"data/reference/{ESCO_EXTRACT}"])
 
@@ -364,8 +377,9 @@ def convert_fap2009_fap2021(ctx: ConvertContext, fap2009: _Scheme, fap2021: _Sch
     """
     graph = new_graph()
     iris = ctx.iris
-    records_2009 = reference_records(graph, iris, FAP2009_LABELS)
-    records_2021 = reference_records(graph, iris, FAP2021_LABELS)
+    # the records of these lines are described in the fap2009 and fap2021 graphs: cited, not repeated
+    records_2009 = reference_record_iris(iris, FAP2009_LABELS)
+    records_2021 = reference_record_iris(iris, FAP2021_LABELS)
     by_label: dict[str, list[str]] = defaultdict(list)
     for code, label in fap2021.labels.items():
         by_label[normalise_label(label)].append(code)

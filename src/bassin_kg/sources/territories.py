@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
@@ -35,6 +36,10 @@ BASIN_ZE2020 = ("3205", "3215", "3212", "3222")
 BASIN_BMO = ("3225", "3227", "3220", "3221")
 
 VINTAGE_ZE2010 = "2018"
+MERGED_NOTE = (
+    "Code communal absent de la composition communale INSEE 2022 (commune fusionnée) : "
+    "aucun fichier de référence ne donne son nom."
+)
 VINTAGE_ZE2020 = "2022"
 
 #: zoning key -> (IRI key prefix, rdf type)
@@ -120,6 +125,14 @@ class Scope:
     communes: set[str]
     #: territories whose overlaps are complete (every commune of theirs is loaded)
     anchors: dict[str, set[str]]
+
+
+def described_places(ctx: ConvertContext) -> dict[str, set[str]]:
+    """Codes of the BMO bassins (``bmo``) and départements (``departement``) this graph describes."""
+    comp = read_compositions(ctx)
+    scope = france_scope(comp) if ctx.all_france else basin_scope(comp)
+    departments = {comp.commune_dep[c] for c in scope.communes if c in comp.commune_dep}
+    return {"bmo": set(scope.zones["bmo"]), "departement": departments}
 
 
 def basin_scope(comp: Compositions) -> Scope:
@@ -221,6 +234,11 @@ def _communes(w: _Writer, comp: Compositions, scope: Scope) -> set[str]:
         if code in comp.commune_names:
             w.add(iri, IGEO.nom, Literal(comp.commune_names[code], lang="fr"))
             w.add(iri, RDFS.label, Literal(comp.commune_names[code], lang="fr"))
+        else:
+            # a code only the 2018 or the BMO list cites (a commune merged since): no file names it,
+            # so its label says what it is rather than leave a page or a query without a name
+            w.add(iri, RDFS.label, Literal(f"Commune {code}", lang="fr"))
+            w.add(iri, SKOS.note, Literal(MERGED_NOTE, lang="fr"))
         for zoning, file_name in files.items():
             zone = comp.membership[zoning].get(code)
             if zone is None:
@@ -260,7 +278,9 @@ def _admin(
     dep_names: dict[str, tuple[str, int]],
     region_names: dict[str, tuple[str, int]],
 ) -> None:
-    extract = SourceRecords(w.graph, w.iris).for_file("bmo-2024", BMO_EXTRACT)
+    # keyed by this graph: the bmo-2024 graph mints its own records of the same file (MODEL.md)
+    key = f"insee-territoires-{Path(BMO_EXTRACT).stem}"
+    extract = SourceRecords(w.graph, w.iris).for_file(key, BMO_EXTRACT)
     deps = {comp.commune_dep[c] for c in scope.communes if c in comp.commune_dep}
     for dep in sorted(deps):
         iri = w.iris.departement(dep)

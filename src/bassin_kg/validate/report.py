@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import SH
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH
+from rdflib.paths import AlternativePath, InvPath, MulPath, SequencePath
 from rdflib.paths import Path as PropertyPath
 from rdflib.term import Node
 
@@ -66,6 +69,8 @@ class Result:
     messages: tuple[Literal, ...] = ()
     #: ``file:line`` of the focus node's source record(s), ``None`` if it has no provenance
     source: str | None = None
+    #: the severity as written when the shapes use one of their own (the enum then says VIOLATION)
+    severity_iri: URIRef | None = None
 
     @property
     def message(self) -> str:
@@ -80,6 +85,11 @@ class Result:
                 return str(message)
         return None
 
+    @property
+    def severity_term(self) -> URIRef:
+        """sh:resultSeverity as the shapes wrote it (a custom severity is kept)."""
+        return self.severity_iri or self.severity.iri
+
     def key(self) -> tuple[Node, ResultPath | None, URIRef]:
         """(focus node, path, constraint component): what tests compare."""
         return (self.focus_node, self.path, self.constraint_component)
@@ -87,7 +97,11 @@ class Result:
 
 @dataclass
 class Report:
-    """What a validation found. ``conforms`` is true iff there is no violation."""
+    """What a validation found.
+
+    ``conforms`` is the project's verdict (no violation; warnings do not fail a build); the standard
+    report's ``sh:conforms`` (:attr:`shacl_conforms`, :meth:`to_graph`) is false on any result.
+    """
 
     results: list[Result] = field(default_factory=list)
     #: prefixes used to print IRIs as prefixed names
@@ -100,10 +114,83 @@ class Report:
     engine: str = "pyshacl"
     #: what the caller should tell the user (e.g. why the slower engine ran)
     notes: list[str] = field(default_factory=list)
+    #: the shapes validated against: the standard report copies the blank-node shapes it names
+    shapes_graph: Graph | None = None
 
     @property
     def conforms(self) -> bool:
         return not self.violations
+
+    @property
+    def shacl_conforms(self) -> bool:
+        """SHACL's sh:conforms: true iff there is no result at all, whatever its severity."""
+        return not self.results
+
+    @property
+    def engine_label(self) -> str:
+        return ENGINE_LABELS.get(self.engine, self.engine)
+
+    def to_graph(self) -> Graph:
+        """The standard ``sh:ValidationReport`` (SHACL 3.6), with a comment naming the engine."""
+        graph = _namespace_graph(self.prefixes)
+        report = BNode()
+        graph.add((report, RDF.type, SH.ValidationReport))
+        graph.add((report, SH.conforms, Literal(self.shacl_conforms)))
+        graph.add((report, RDFS.comment, Literal(f"bassin-kg validate, engine: {self.engine_label}")))
+        for note in self.notes:
+            graph.add((report, RDFS.comment, Literal(note)))
+        copied: set[Node] = set()
+        for result in sorted(self.results, key=self._sort_key):
+            node = BNode()
+            graph.add((report, SH.result, node))
+            graph.add((node, RDF.type, SH.ValidationResult))
+            graph.add((node, SH.focusNode, result.focus_node))
+            graph.add((node, SH.resultSeverity, result.severity_term))
+            graph.add((node, SH.sourceConstraintComponent, result.constraint_component))
+            graph.add((node, SH.sourceShape, result.source_shape))
+            if result.path is not None:
+                graph.add((node, SH.resultPath, _path_node(graph, result.path)))
+            if result.value is not None:
+                graph.add((node, SH.value, result.value))
+            for message in result.messages:
+                graph.add((node, SH.resultMessage, message))
+            if isinstance(result.source_shape, BNode) and self.shapes_graph is not None:
+                _copy_description(self.shapes_graph, result.source_shape, graph, copied)
+        return graph
+
+    def to_turtle(self) -> str:
+        """The standard report in Turtle, headed by the engine that ran."""
+        head = f"# SHACL validation report; engine: {self.engine_label}\n"
+        head += "".join(f"# note: {note}\n" for note in self.notes)
+        return head + self.to_graph().serialize(format="turtle")
+
+    def to_json(self) -> str:
+        """The results as JSON: terms in N-Triples form, paths in SPARQL syntax."""
+        namespaces = Graph(bind_namespaces="none").namespace_manager
+
+        def term(node: Node | None) -> str | None:
+            return None if node is None else node.n3()
+
+        body = {
+            "conforms": self.shacl_conforms,
+            "engine": self.engine,
+            "notes": self.notes,
+            "summary": self.summary(),
+            "results": [
+                {
+                    "focusNode": term(r.focus_node),
+                    "resultPath": None if r.path is None else r.path.n3(namespaces),
+                    "value": term(r.value),
+                    "sourceShape": term(r.source_shape),
+                    "sourceConstraintComponent": str(r.constraint_component),
+                    "resultSeverity": str(r.severity_term),
+                    "resultMessage": [str(m) for m in r.messages],
+                    "source": r.source,
+                }
+                for r in sorted(self.results, key=self._sort_key)
+            ],
+        }
+        return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 
     def by_severity(self, severity: Severity) -> list[Result]:
         return [r for r in self.results if r.severity is severity]
@@ -206,6 +293,45 @@ class Report:
         if isinstance(node, BNode):
             return f"_:{node}"
         return str(node)
+
+
+#: what each engine is, for the reports
+ENGINE_LABELS = {
+    "fast": "fast (shapes compiled to SPARQL, run in Oxigraph)",
+    "pyshacl": "pyshacl (the reference SHACL engine)",
+}
+
+
+def _path_node(graph: Graph, path: ResultPath) -> Node:
+    """A property path written as SHACL writes it (sh:inversePath, RDF lists, sh:zeroOrMorePath…)."""
+    if isinstance(path, URIRef):
+        return path
+    node = BNode()
+    if isinstance(path, InvPath):
+        graph.add((node, SH.inversePath, _path_node(graph, path.arg)))
+    elif isinstance(path, SequencePath):
+        Collection(graph, node, [_path_node(graph, p) for p in path.args])
+    elif isinstance(path, AlternativePath):
+        members = BNode()
+        Collection(graph, members, [_path_node(graph, p) for p in path.args])
+        graph.add((node, SH.alternativePath, members))
+    elif isinstance(path, MulPath):
+        modifier = {"*": SH.zeroOrMorePath, "+": SH.oneOrMorePath, "?": SH.zeroOrOnePath}[path.mod]
+        graph.add((node, modifier, _path_node(graph, path.path)))
+    else:  # pragma: no cover - the engines build only these path forms
+        raise TypeError(f"unknown property path {path!r}")
+    return node
+
+
+def _copy_description(source: Graph, node: Node, target: Graph, copied: set[Node]) -> None:
+    """Copy ``node``'s triples, and those of the blank nodes they reach (a blank-node shape)."""
+    if node in copied:
+        return
+    copied.add(node)
+    for predicate, value in source.predicate_objects(node):
+        target.add((node, predicate, value))
+        if isinstance(value, BNode):
+            _copy_description(source, value, target, copied)
 
 
 def _is_simple_local(local: str) -> bool:

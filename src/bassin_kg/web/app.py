@@ -19,24 +19,28 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 import pyoxigraph as ox
 from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bassin_kg.errors import StoreError, UsageError
 from bassin_kg.namespaces import PREFIXES
 from bassin_kg.release import release_id
 from bassin_kg.settings import ENV_PREFIX, Settings
-from bassin_kg.web import pages, wellknown
+from bassin_kg.web import pages, service_page, wellknown
 from bassin_kg.web.graph_store import GraphStore
-from bassin_kg.web.security import SecurityHeaders
+from bassin_kg.web.page_support import STATIC, error_page
+from bassin_kg.web.security import ALWAYS, SecurityHeaders
 from bassin_kg.web.serving.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.serving.fastpath import SparqlFastPath
 from bassin_kg.web.serving.releases import PinRelease, ReleaseEngine
 from bassin_kg.web.serving.remote_engine import RemoteEngine, discover_graphs, release_graphs
 from bassin_kg.web.sparql import SparqlService
+from bassin_kg.web.updates import ReleasingEngine, check_store_given
 
 SPARQL_METHODS = ("GET", "HEAD", "POST")
 GRAPH_STORE_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
@@ -48,8 +52,27 @@ def _service(request: Request) -> SparqlService:
 
 
 async def sparql_endpoint(request: Request) -> Response:
-    """SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query), update, service description."""
+    """SPARQL 1.1 Protocol: query (GET, POST form, POST sparql-query), update, service description.
+
+    A browser visiting without a query gets a page about the endpoint (web/service_page.py).
+    """
+    if service_page.is_browser_visit(request):
+        return service_page.service_page(request)
     return await _service(request).handle(request)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Routing errors (no such page, method not allowed): a French page for browsers, JSON for programs."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404 and "text/html" in (request.headers.get("accept") or ""):
+        return error_page(
+            request, 404, "Page introuvable", "Cette adresse ne correspond à aucune page de ce site."
+        )
+    return await http_exception_handler(request, exc)
+
+
+async def favicon(request: Request) -> Response:
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
 
 async def sparql_method_not_allowed(request: Request) -> Response:
@@ -92,8 +115,17 @@ class BassinKgApp(FastAPI):
 
     #: the front for /sparql (None: every request goes through the stack)
     front: ASGIApp | None = None
+    #: bytes the header lines of a request may have together (0: no limit); more gets 431
+    max_header_bytes: int = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.max_header_bytes and scope["type"] == "http":
+            # the HTTP layer (httptools) reads headers of any size; past this, nothing reads them further
+            # (a 2 MB Accept header cost ~1 s of negotiation on the event loop)
+            size = sum(len(name) + len(value) for name, value in scope["headers"])
+            if size > self.max_header_bytes:
+                await _headers_too_large(self.max_header_bytes)(scope, receive, send)
+                return
         front = self.front
         if front is not None and scope["type"] == "http" and scope["path"] == "/sparql":
             await front(scope, receive, send)
@@ -103,6 +135,15 @@ class BassinKgApp(FastAPI):
     async def through_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The request as FastAPI answers it (what the front falls back to)."""
         await super().__call__(scope, receive, send)
+
+
+def _headers_too_large(limit: int) -> Response:
+    return PlainTextResponse(
+        f"the request's headers are larger than {limit} bytes, the limit of this server; send shorter "
+        "ones (an Accept header lists a few media types)\n",
+        status_code=431,
+        headers=ALWAYS,
+    )
 
 
 def _check_update_settings(settings: Settings) -> None:
@@ -129,7 +170,12 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         # fail now with a clear message rather than in a worker later; the handle is closed at once
         probe = open_store(path, writable=False)
         del probe
-        if settings.enable_update:
+        if settings.enable_update and settings.store is None:
+            # the build's releases: each accepted change becomes a new release (web/updates.py)
+            engine = ReleasingEngine(settings, size=settings.max_concurrent_queries, prefixes=PREFIXES)
+        elif settings.enable_update:
+            # a store of the user's own, outside build/releases/: written in place
+            check_store_given(path)
             engine = ProcessEngine(
                 path, writable=True, size=settings.max_concurrent_queries, prefixes=PREFIXES
             )
@@ -153,7 +199,12 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         title="bassin-kg",
         description="Knowledge graph of the Nord–Pas-de-Calais mining basin: SPARQL and linked data.",
         lifespan=_lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN: dropped (many users have no network
+        # beyond this server); the description itself stays at /openapi.json
+        docs_url=None,
+        redoc_url=None,
     )
+    app.max_header_bytes = settings.max_header_bytes
     app.state.settings = settings
     app.state.sparql = service
     app.state.graph_store = GraphStore(service)
@@ -167,6 +218,8 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
         methods=list(GRAPH_STORE_METHODS),
         summary="SPARQL 1.1 Graph Store HTTP Protocol",
     )
+    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     # linked-data pages, /def (web/pages.py), /query and the named-query API (web/query_pages.py)
     pages.install(app)
     # /.well-known/void, /catalog and /dist/… from the release's publication (web/wellknown.py)

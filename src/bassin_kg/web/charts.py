@@ -28,6 +28,9 @@ _URL_REF = re.compile(r"url\(#([^)]+)\)")
 #: placeholder origin instead and turned back into site paths after rendering
 _LINK_ORIGIN = "https://links.bassin-kg.invalid"
 _FORBIDDEN = re.compile(r"<script|<foreignobject", re.IGNORECASE)
+#: no ARIA on the marks: the SVG is one image with its own title and description, and the labels Vega
+#: would generate read out field names and the placeholder link origin below
+CONFIG: dict[str, object] = {"view": {"stroke": None}, "font": "sans-serif", "aria": False}
 
 
 class ChartError(ValueError):
@@ -44,6 +47,8 @@ class Chart:
     svg: Markup
     value_title: str
     figures: tuple[Figure, ...]
+    #: what each bar is, as the heading of the data table's column ("métier", "zone d'emploi")
+    subject: str = "métier"
 
 
 def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colour: str) -> dict[str, object]:
@@ -59,6 +64,11 @@ def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colo
         }
         for i, f in enumerate(figures)
     ]
+    x_scale: dict[str, object] = {}
+    lowest = min((f.value for f in figures), default=0.0)
+    if lowest < 0:
+        # room on the left of the longest negative bar for its value, clear of the names
+        x_scale = {"domain": [lowest * 1.6, max(0.0, *(f.value for f in figures))], "nice": False}
     return {
         "$schema": SCHEMA,
         "description": description,
@@ -72,13 +82,16 @@ def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colo
                 "sort": {"field": "ordre", "order": "ascending"},
                 "title": None,
                 # long occupation names are the point of the chart: room for them before truncation
-                "axis": {"labelLimit": 300, "labelFontSize": 12},
+                # long occupation names ("Monteurs, ajusteurs et autres ouvriers qualifiés de la
+                # mécanique") must not be cut
+                "axis": {"labelLimit": 420, "labelFontSize": 12},
             },
             "x": {
                 "field": "valeur",
                 "type": "quantitative",
                 "title": value_title,
                 "axis": {"labelFontSize": 11, "titleFontSize": 12, "tickCount": 5},
+                **({"scale": x_scale} if x_scale else {}),
             },
         },
         "layer": [
@@ -87,11 +100,18 @@ def bar_spec(description: str, figures: Sequence[Figure], value_title: str, colo
                 "encoding": {"href": {"field": "lien"}},
             },
             {
-                "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 11, "color": "#1d2733"},
+                "mark": {
+                    "type": "text",
+                    # a negative bar ends on the left: its value goes beyond that end, not over the bar
+                    "align": {"expr": "datum.valeur < 0 ? 'right' : 'left'"},
+                    "dx": {"expr": "datum.valeur < 0 ? -3 : 3"},
+                    "fontSize": 11,
+                    "color": "#1d2733",
+                },
                 "encoding": {"text": {"field": "texte"}},
             },
         ],
-        "config": {"view": {"stroke": None}, "font": "sans-serif"},
+        "config": dict(CONFIG),
     }
 
 
@@ -136,7 +156,13 @@ def describe_figures(figures: Sequence[Figure]) -> str:
 
 
 def bar_chart(
-    chart_id: str, title: str, figures: Sequence[Figure], value_title: str, *, kind: str
+    chart_id: str,
+    title: str,
+    figures: Sequence[Figure],
+    value_title: str,
+    *,
+    kind: str,
+    subject: str = "métier",
 ) -> Chart | None:
     """The chart of ``figures``, or None when there is nothing to draw."""
     if not figures:
@@ -144,7 +170,116 @@ def bar_chart(
     description = f"{title}. " + describe_figures(figures) + "."
     spec = bar_spec(description, figures, value_title, COLOURS.get(kind, "#1f5f8b"))
     svg = render_svg(spec, chart_id, title, description)
-    return Chart(chart_id, title, description, svg, value_title, tuple(figures))
+    return Chart(chart_id, title, description, svg, value_title, tuple(figures), subject)
+
+
+# --- side by side: one group of bars per subject, one bar per source (deck 2018, BMO 2024…) -----------
+#: the deck's year first in a dark tone, then the BMO surveys
+GROUP_COLOURS = ("#1f5f8b", "#b5541c", "#5b7f2a", "#6d4c9a", "#8a6d1f")
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a group: which source, its value (None: no figure) and the value as shown."""
+
+    series: str
+    value: float | None
+    shown: str
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    href: str | None
+    bars: tuple[Bar, ...]
+
+
+@dataclass(frozen=True)
+class GroupChart:
+    """Grouped bars rendered to SVG, and the groups for the page's table fallback."""
+
+    id: str
+    title: str
+    description: str
+    svg: Markup
+    value_title: str
+    series: tuple[str, ...]
+    groups: tuple[Group, ...]
+
+
+def group_spec(
+    description: str, groups: Sequence[Group], series: Sequence[str], value_title: str
+) -> dict[str, object]:
+    """Horizontal grouped bars: one row per group, one bar per series; a missing figure draws no bar."""
+    values = [
+        {
+            "libelle": g.label,
+            "serie": b.series,
+            "valeur": b.value,
+            "texte": b.shown if b.value is not None else "",
+            "lien": _absolute(g.href),
+            "ordre": i,
+        }
+        for i, g in enumerate(groups)
+        for b in g.bars
+    ]
+    colours = list(GROUP_COLOURS[: len(series)])
+    return {
+        "$schema": SCHEMA,
+        "description": description,
+        "width": 420,
+        "height": {"step": 14},
+        "data": {"values": values},
+        "encoding": {
+            "y": {
+                "field": "libelle",
+                "type": "nominal",
+                # the groups' own order (the deck's ranks); a field sort would be summed over the bars
+                "sort": [g.label for g in groups],
+                "title": None,
+                "axis": {"labelLimit": 320, "labelFontSize": 12},
+            },
+            "yOffset": {"field": "serie", "type": "nominal", "sort": list(series)},
+            "x": {
+                "field": "valeur",
+                "type": "quantitative",
+                "title": value_title,
+                "axis": {"labelFontSize": 11, "titleFontSize": 12, "tickCount": 5},
+            },
+            "color": {
+                "field": "serie",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": list(series), "range": colours},
+                "legend": {"orient": "top", "labelFontSize": 12},
+            },
+        },
+        "layer": [
+            {"mark": {"type": "bar", "cornerRadiusEnd": 2}, "encoding": {"href": {"field": "lien"}}},
+            {
+                "mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 10, "color": "#1d2733"},
+                "encoding": {"text": {"field": "texte"}, "color": {"value": "#1d2733"}},
+            },
+        ],
+        "config": dict(CONFIG),
+    }
+
+
+def _bar_text(bar: Bar) -> str:
+    return f"{bar.series} {bar.shown if bar.value is not None else 'sans chiffre'}"
+
+
+def group_chart(
+    chart_id: str, title: str, groups: Sequence[Group], series: Sequence[str], value_title: str
+) -> GroupChart | None:
+    """The grouped chart of ``groups``, or None when no bar has a value."""
+    if not any(b.value is not None for g in groups for b in g.bars):
+        return None
+    parts = [g.label + " : " + ", ".join(_bar_text(b) for b in g.bars) for g in groups]
+    description = f"{title}. " + " ; ".join(parts) + "."
+    spec = group_spec(description, groups, series, value_title)
+    svg = render_svg(spec, chart_id, title, description)
+    return GroupChart(chart_id, title, description, svg, value_title, tuple(series), tuple(groups))
 
 
 # --- time series ------------------------------------------------------------------------------------
@@ -289,7 +424,7 @@ def line_spec(
         "height": 230,
         "data": {"values": values},
         "layer": layers,
-        "config": {"view": {"stroke": None}, "font": "sans-serif"},
+        "config": dict(CONFIG),
     }
 
 

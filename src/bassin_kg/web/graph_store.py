@@ -71,6 +71,8 @@ class GraphStore:
                 raise ProtocolError(404, exc.message) from None
             if exc.kind == "bad_data":
                 raise ProtocolError(400, exc.message) from None
+            if exc.kind == "busy":
+                raise ProtocolError(503, exc.message, {"Retry-After": "5"}) from None
             raise ProtocolError(500, f"the graph operation failed: {exc.message}") from None
 
     async def _read(self, request: Request, graph: str | None) -> Response:

@@ -7,6 +7,7 @@ the server's order of preference decides.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -102,6 +103,9 @@ def parse_accept(header: str | None) -> list[MediaRange]:
                 try:
                     q = float(value.strip())
                 except ValueError:
+                    q = math.nan
+                # float() also reads "NaN" and "inf": not numbers a q-value may be (RFC 9110 §12.4.2)
+                if not math.isfinite(q):
                     raise NegotiationError(
                         f"Accept header q-value {value.strip()!r} of {media!r} is not a number from 0 to 1"
                     ) from None

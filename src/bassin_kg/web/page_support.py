@@ -120,7 +120,9 @@ def query_params(request: Request) -> list[tuple[str, str]]:
 def one_param(params: Sequence[tuple[str, str]], name: str) -> str | None:
     values = [v for k, v in params if k == name]
     if len(values) > 1:
-        raise ProtocolError(400, f"the {name!r} parameter is given {len(values)} times; give it once")
+        raise ProtocolError(
+            400, f"le paramètre « {name} » est donné {len(values)} fois ; donnez-le une seule fois"
+        )
     return values[0] if values else None
 
 

@@ -14,6 +14,7 @@ inline SVG without style attributes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote
@@ -26,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from bassin_kg.namespaces import BM, Iris
 from bassin_kg.queries import NamedQuery
-from bassin_kg.web import charts, describe, negotiation, query_pages, vendor
+from bassin_kg.web import charts, describe, negotiation, query_forms, query_pages, vendor
 from bassin_kg.web.describe import Labels
 from bassin_kg.web.negotiation import Format
 from bassin_kg.web.page_support import (
@@ -132,6 +133,8 @@ def _rdf_not_found(iri: str, fmt: Format) -> Response:
 
 def _page_kind(description: describe.Description, base: str) -> str:
     iri = description.iri
+    if description.has_type(str(BM.BassinMinier)):
+        return "basin"
     if description.has_type("http://rdf.insee.fr/def/geo#ZoneDEmploi2010"):
         return "territory"
     if description.has_type(str(BM.Acteur)):
@@ -165,7 +168,12 @@ async def _resource_html(request: Request, iri: str, headers: dict[str, str]) ->
         "incoming_cap": describe.INCOMING_CAP,
     }
     template = "resource.html"
-    if kind == "territory":
+    if kind == "basin":
+        basin = await describe.basin_view(service, iri, labels, settings.base_iri)
+        context["v"] = basin
+        context["charts"] = basin_charts(basin)
+        template = "basin.html"
+    elif kind == "territory":
         view = await describe.territory_view(service, description, labels, settings.base_iri)
         context["v"] = view
         context["charts"] = [
@@ -184,10 +192,14 @@ async def _resource_html(request: Request, iri: str, headers: dict[str, str]) ->
                     view.difficulties,
                     "part des projets jugés difficiles (%)",
                     kind="difficulties",
-                ),
+                )
+                # bars all of one length say nothing: the page lists them in one sentence instead
+                if not tied(view.difficulties)
+                else None,
             )
             if c is not None
         ]
+        context["tied_difficulties"] = view.difficulties if tied(view.difficulties) else []
         context["employment_chart"] = employment_chart(view)
         template = "territory.html"
     elif kind == "occupation":
@@ -202,6 +214,158 @@ async def _resource_html(request: Request, iri: str, headers: dict[str, str]) ->
     return page(request, template, headers=headers, **context)
 
 
+def tied(figures: Sequence[describe.Figure]) -> bool:
+    """Several figures, all with the same value (the deck's five occupations at 100 %)."""
+    return len(figures) > 1 and len({f.value for f in figures}) == 1
+
+
+def basin_charts(view: describe.BasinView) -> list[charts.Chart]:
+    """The four zones side by side: unemployment and its change, recruitment projects, difficulty."""
+    zones = view.zones
+    # the zone's figures, each named by its zone (a bar per zone)
+    rates = [dataclasses.replace(z.unemployment.rate, label=z.zone) for z in zones if z.unemployment]
+    changes = [
+        dataclasses.replace(z.unemployment.change, label=z.zone)
+        for z in zones
+        if z.unemployment and z.unemployment.change
+    ]
+    period = next((z.unemployment.period for z in zones if z.unemployment and z.unemployment.period), "")
+    top = [z.top_projects for z in zones if z.top_projects]
+    specs: list[tuple[str, str, list[describe.Figure], str, str]] = [
+        ("chart-chomage", f"Taux de chômage, {period} (diaporama)", rates, "taux de chômage (%)", "projects"),
+        (
+            "chart-evolution",
+            f"Évolution du taux de chômage sur un an, {period} (diaporama)",
+            changes,
+            "évolution sur un an (points)",
+            "difficulties",
+        ),
+        (
+            "chart-projets-2018",
+            "Projets de recrutement des cinq premiers métiers, 2018 (diaporama)",
+            top,
+            "projets de recrutement",
+            "projects",
+        ),
+    ]
+    for year in view.bmo_years:
+        projects, shares = [], []
+        for zone in zones:
+            totals = next((t for t in zone.bmo if t.year == year), None)
+            if totals is None:
+                continue
+            sources: list[describe.Source] = []
+            label = describe.Shown(
+                f"{zone.zone.text} ({totals.bassin.text})", zone.zone.href, zone.zone.title
+            )
+            projects.append(
+                describe.Figure(label, totals.projects, describe.shown_number(totals.projects), None, sources)
+            )
+            if totals.share is not None:
+                shown = describe.shown_number(totals.share) + " %"
+                shares.append(describe.Figure(label, totals.share, shown, None, sources))
+        specs.append(
+            (
+                f"chart-projets-{year}",
+                f"Projets de recrutement, enquête BMO {year}, bassin BMO principal de chaque zone",
+                projects,
+                "projets de recrutement",
+                "projects",
+            )
+        )
+        specs.append(
+            (
+                f"chart-difficiles-{year}",
+                f"Part des projets jugés difficiles, enquête BMO {year}, bassin BMO principal",
+                shares,
+                "part des projets jugés difficiles (%)",
+                "difficulties",
+            )
+        )
+    made = [
+        charts.bar_chart(chart_id, title, figures, value_title, kind=kind, subject="zone d'emploi")
+        for chart_id, title, figures, value_title, kind in specs
+    ]
+    return [c for c in made if c is not None]
+
+
+def trajectory_charts(view: describe.TrajectoryView) -> list[charts.GroupChart]:
+    """2018 (deck) beside each BMO year, per occupation: projects, then share of difficult projects."""
+    series = ["2018 (diaporama)", *(f"{y} (BMO)" for y in view.years)]
+    made = []
+    for chart_id, title, rows, measure, value_title in (
+        (
+            "chart-trajectoire-projets",
+            f"Projets de recrutement – {view.zone.text} : 2018 et enquêtes BMO",
+            view.projects,
+            "projects",
+            "projets de recrutement",
+        ),
+        (
+            "chart-trajectoire-difficultes",
+            f"Part des projets jugés difficiles – {view.zone.text} : 2018 et enquêtes BMO",
+            view.difficulties,
+            "share",
+            "part des projets jugés difficiles (%)",
+        ),
+    ):
+        groups = [
+            charts.Group(
+                row.occupation.text,
+                row.occupation.href,
+                (
+                    charts.Bar(series[0], row.value, row.shown),
+                    *(
+                        charts.Bar(name, row.total(year, measure), row.shown_total(year, measure) or "")
+                        for name, year in zip(series[1:], view.years, strict=True)
+                    ),
+                ),
+            )
+            for row in rows
+        ]
+        chart = charts.group_chart(chart_id, title, groups, series, value_title)
+        if chart is not None:
+            made.append(chart)
+    return made
+
+
+async def trajectory(request: Request) -> Response:
+    """``/trajectoire/ze2010/<code>``: a zone's 2018 figures beside every BMO survey loaded."""
+    service, settings = sparql_of(request), settings_of(request)
+    code = str(request.path_params.get("code", ""))
+    labels = Labels(links_of(request))
+    iris = Iris(settings.base_iri)
+    if not code.isdigit() or len(code) != 4:
+        return error_page(
+            request, 404, "Zone inconnue", f"« {code} » n'est pas un code de zone d'emploi 2010 (4 chiffres)."
+        )
+    zone = str(iris.ze2010(code))
+    etag = etag_for(service, "trajectoire-" + code)
+    headers = {"ETag": etag}
+    not_modified = not_modified_response(request, etag, headers)
+    if not_modified is not None:
+        return not_modified
+    try:
+        view = await describe.trajectory_view(service, zone, labels, settings.base_iri)
+    except ProtocolError as exc:
+        return protocol_error_response(request, exc)
+    if not view.projects and not view.difficulties:
+        return error_page(
+            request,
+            404,
+            "Zone sans chiffres du diaporama",
+            f"Le diaporama ne donne pas de chiffres de recrutement pour la zone d'emploi 2010 {code}.",
+        )
+    return page(
+        request,
+        "trajectory.html",
+        headers=headers,
+        title=f"Trajectoire des métiers – {view.zone.text}",
+        t=view,
+        charts=trajectory_charts(view),
+    )
+
+
 def employment_chart(view: describe.TerritoryView) -> charts.SeriesChart | None:
     """The Urssaf series of the zone's main 2020 zone, with the deck's unemployment rate marked."""
     employment = view.employment
@@ -211,7 +375,7 @@ def employment_chart(view: describe.TerritoryView) -> charts.SeriesChart | None:
     deck = view.unemployment
     marker = None
     if deck is not None and deck.quarter is not None:
-        marker = charts.Marker(deck.quarter, f"{deck.period} : chômage {deck.rate.shown} (plaquette)")
+        marker = charts.Marker(deck.quarter, f"{deck.period} : chômage {deck.rate.shown} (diaporama)")
     return charts.series_chart(
         "chart-emploi",
         f"Effectifs salariés du secteur privé (CVS) – zone d'emploi 2020 {series.zone.territory.text}",
@@ -326,9 +490,10 @@ async def home(request: Request) -> Response:
         return not_modified
     try:
         cards = await describe.home_view(service, Labels(links_of(request)), settings.base_iri)
+        queries: dict[str, NamedQuery] = request.app.state.named_queries
+        unavailable = await query_forms.unavailable_queries(queries, settings, service)
     except ProtocolError as exc:
         return protocol_error_response(request, exc)
-    queries: dict[str, NamedQuery] = request.app.state.named_queries
     return page(
         request,
         "home.html",
@@ -336,6 +501,7 @@ async def home(request: Request) -> Response:
         title="Trajectoire économique du bassin minier",
         cards=cards,
         queries=sorted(queries.values(), key=lambda q: q.title),
+        unavailable=unavailable,
     )
 
 
@@ -344,6 +510,7 @@ def install(app: FastAPI) -> None:
     get = ["GET", "HEAD"]
     app.add_api_route("/", home, methods=get, include_in_schema=False)
     app.add_api_route("/id/{path:path}", resource, methods=get, include_in_schema=False)
+    app.add_api_route("/trajectoire/ze2010/{code}", trajectory, methods=get, include_in_schema=False)
     app.add_api_route("/def", ontology, methods=get, include_in_schema=False)
     app.add_api_route("/def.{ext}", ontology_file, methods=get, include_in_schema=False)
     query_pages.install(app)

@@ -18,14 +18,16 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bassin_kg import french_csv
 from bassin_kg.namespaces import Iris
-from bassin_kg.queries import KINDS, NamedQuery, ParameterError, bind, load_queries
+from bassin_kg.queries import KINDS, NamedQuery, ParameterError, bind, canonical_values, load_queries
 from bassin_kg.settings import Settings
-from bassin_kg.web import negotiation, vendor
-from bassin_kg.web.describe import Labels, Shown
+from bassin_kg.web import negotiation, query_forms, vendor
+from bassin_kg.web.describe import ONTOLOGY, Labels, Links, Shown
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS
 from bassin_kg.web.page_support import (
     ALL_FORMATS,
+    CONTENT_SECURITY_POLICY,
     HTML,
     JSON,
     etag_for,
@@ -50,7 +52,8 @@ GRAPH_DOWNLOADS = (("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD")
 DEFAULT_QUERY = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX igeo: <http://rdf.insee.fr/def/geo#>
 
-SELECT ?zone ?nom WHERE {
+# DISTINCT: a zone described by two sources (two named graphs) would otherwise come twice
+SELECT DISTINCT ?zone ?nom WHERE {
   ?zone a igeo:ZoneDEmploi2010 ; skos:prefLabel ?nom .
 }
 ORDER BY ?nom
@@ -67,6 +70,11 @@ class ResultTable:
     rows: list[list[Shown]]
     total: int
     boolean: bool | None = None
+
+    @property
+    def headers(self) -> list[str]:
+        """The columns as a French reader sees them (the variable names stay in the data formats)."""
+        return [query_forms.column_label(c) for c in self.columns]
 
     @property
     def capped(self) -> bool:
@@ -132,6 +140,13 @@ def _downloads(endpoint: str, params: Sequence[tuple[str, str]], kind: str) -> l
     ]
 
 
+def _french_csv_link(endpoint: str, params: Sequence[tuple[str, str]]) -> dict[str, str]:
+    return {
+        "href": endpoint + "?" + urlencode([*params, ("format", french_csv.NAME)]),
+        "name": "CSV pour Excel (« ; », virgule décimale)",
+    }
+
+
 # --- the query page ---------------------------------------------------------------------------------------
 def _example_text(query: NamedQuery, iris: Iris) -> str:
     """The query with its first example bound: ready to run as it is."""
@@ -151,37 +166,55 @@ async def query_page(request: Request) -> Response:
         params = query_params(request)
         text = one_param(params, "query")
         chosen = one_param(params, "name")
+        if one_param(params, "format") == french_csv.NAME and text:
+            answer, _ = await service.run_query(
+                text, solutions=negotiation.find("json"), graph=None, public=True
+            )
+            return french_csv_response(answer.body, "resultats")
     except ProtocolError as exc:
         return protocol_error_response(request, exc)
     error: str | None = None
     status = 200
+    unavailable = await query_forms.unavailable_queries(queries, settings, service)
+    notice: str | None = None
     if text is None and chosen is not None:
         if chosen in queries:
             text = _example_text(queries[chosen], iris)
+            # shown, not run: it cannot answer here, and saying why beats the endpoint's refusal
+            notice = unavailable.get(chosen)
         else:
             error, status = f"Aucune requête nommée « {chosen} ».", 404
     result: ResultTable | None = None
     downloads: list[dict[str, str]] = []
-    if text is not None and text.strip() and error is None:
+    if text is not None and text.strip() and error is None and notice is None:
         try:
             result = await run_for_page(
                 service, text, settings.html_row_cap, Labels(links_of(request)), public=True
             )
             downloads = _downloads(root_of(request) + "/sparql", [("query", text)], result.kind)
+            if result.kind != "graph":
+                downloads.insert(1, _french_csv_link(root_of(request) + "/query", [("query", text)]))
         except ProtocolError as exc:
-            error, status = exc.message, exc.status
+            error, status = french_error(exc), exc.status
     # with the YASGUI bundle installed, the page also carries each named query's text for the editor
     editor = vendor.editor_assets(settings, root_of(request))
     named_texts = {q.name: _example_text(q, iris) for q in queries.values()} if editor else {}
+    csp = vendor.editor_csp(CONTENT_SECURITY_POLICY) if editor else CONTENT_SECURITY_POLICY
     return page(
         request,
         "query.html",
         status=status,
+        headers={"Content-Security-Policy": csp},
         editor=editor,
         named_texts=named_texts,
         title="Interroger le graphe (SPARQL)",
         query_text=text if text is not None else DEFAULT_QUERY,
         queries=sorted(queries.values(), key=lambda q: q.title),
+        unavailable=unavailable,
+        notice=notice,
+        base_iri=Links(settings.base_iri).base,
+        ontology_iri=ONTOLOGY,
+        column_labels=query_forms.COLUMN_LABELS,
         chosen=chosen,
         result=result,
         error=error,
@@ -226,13 +259,17 @@ async def queries_index(request: Request) -> Response:
         body = json.dumps([_query_info(q, root) for q in ordered], ensure_ascii=False, indent=2)
         return Response(body + "\n", media_type="application/json", headers=headers)
     if fmt is None:
-        return Response("available: text/html, application/json\n", status_code=406, media_type="text/plain")
+        return Response(
+            "formats disponibles : text/html, application/json\n", status_code=406, media_type="text/plain"
+        )
+    unavailable = await query_forms.unavailable_queries(queries, settings_of(request), sparql_of(request))
     return page(
         request,
         "queries.html",
         headers=headers,
         title="Requêtes prêtes à l'emploi",
         queries=ordered,
+        unavailable=unavailable,
         kinds=KINDS,
         example_urls={q.name: _example_url(q, root) for q in ordered},
     )
@@ -257,7 +294,7 @@ async def named_query(request: Request) -> Response:
     if query is None:
         queries: dict[str, NamedQuery] = request.app.state.named_queries
         name = str(request.path_params.get("name", ""))
-        message = f"no named query {name!r}; available: {', '.join(sorted(queries)) or 'none'}"
+        message = f"aucune requête nommée « {name} » ; requêtes : {', '.join(sorted(queries)) or 'aucune'}"
         return protocol_error_response(request, ProtocolError(404, message))
     service, settings = sparql_of(request), settings_of(request)
     headers = {"Vary": "Accept"}
@@ -270,6 +307,12 @@ async def named_query(request: Request) -> Response:
                 value = one_param(params, key)
                 assert value is not None
                 values[key] = value
+        try:
+            values = canonical_values(query, values)
+        except ParameterError as exc:
+            raise ProtocolError(400, str(exc)) from None
+        if format_param == french_csv.NAME:
+            return await _french_csv_download(request, query, values)
         solutions = wanted_format(request, format_param, (*SOLUTION_FORMATS, HTML))
         graph = wanted_format(request, format_param, (*GRAPH_FORMATS, HTML))
         if solutions is None and graph is None:
@@ -279,15 +322,24 @@ async def named_query(request: Request) -> Response:
                 + negotiation.available(ALL_FORMATS),
             )
         html = HTML in (solutions, graph)
+        if html:
+            reason = await query_forms.unavailable_reason(query, settings, service, {})
+            if reason is not None:
+                # said before anything runs: the query cannot answer on this server, whatever the values
+                return await _named_query_html(request, query, values, None, None, 200, headers, reason)
         if html and not values and any(p.required for p in query.params):
             # a browser arriving without parameters gets the form, not an error
-            return _named_query_html(request, query, values, None, None, 200, headers)
+            return await _named_query_html(request, query, values, None, None, 200, headers)
         try:
             text = bind(query, values, Iris(settings.base_iri))
         except ParameterError as exc:
             if html:
-                return _named_query_html(request, query, values, None, str(exc), 400, headers)
-            raise ProtocolError(400, f"bad parameter: {exc}") from None
+                return await _named_query_html(request, query, values, None, str(exc), 400, headers)
+            raise ProtocolError(400, f"paramètre refusé : {exc}") from None
+        if html:
+            unknown = await query_forms.unknown_values(query, values, service, settings.base_iri)
+            if unknown is not None:
+                return await _named_query_html(request, query, values, None, unknown, 404, headers)
         etag = etag_for(service, f"q-{query.name}-{(solutions or graph or HTML).name}")
         headers["ETag"] = etag
         not_modified = not_modified_response(request, etag, headers)
@@ -300,8 +352,9 @@ async def named_query(request: Request) -> Response:
                     service, text, settings.html_row_cap, Labels(links_of(request)), public=False
                 )
             except ProtocolError as exc:
-                return _named_query_html(request, query, values, None, exc.message, exc.status, headers)
-            return _named_query_html(request, query, values, result, None, 200, headers)
+                message = french_error(exc)
+                return await _named_query_html(request, query, values, None, message, exc.status, headers)
+            return await _named_query_html(request, query, values, result, None, 200, headers)
         answer, hit = await service.run_query(
             text,
             solutions=solutions if solutions is not HTML else None,
@@ -313,7 +366,42 @@ async def named_query(request: Request) -> Response:
         return protocol_error_response(request, exc, headers)
 
 
-def _named_query_html(
+async def _french_csv_download(request: Request, query: NamedQuery, values: Mapping[str, str]) -> Response:
+    """``format=csv-fr``: the results as a French spreadsheet opens them (see :mod:`bassin_kg.french_csv`)."""
+    settings = settings_of(request)
+    try:
+        text = bind(query, values, Iris(settings.base_iri))
+    except ParameterError as exc:
+        raise ProtocolError(400, f"paramètre refusé : {exc}") from None
+    answer, _ = await sparql_of(request).run_query(text, solutions=negotiation.find("json"), graph=None)
+    return french_csv_response(answer.body, query.name)
+
+
+def french_csv_response(json_body: bytes, name: str) -> Response:
+    body = french_csv.from_sparql_json(json_body)
+    return Response(
+        body.encode("utf-8"),
+        media_type=french_csv.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+#: what a reader is told when the endpoint refuses or fails a query, by HTTP status
+_FRENCH_ERRORS = {
+    400: "Le point d'accès a refusé la requête.",
+    403: "Ce serveur n'autorise pas cette requête.",
+    406: "Aucun des formats demandés n'est disponible.",
+    413: "La requête est trop longue.",
+    503: "Le serveur est occupé, ou la requête a dépassé le temps imparti : réessayez, ou restreignez-la.",
+}
+
+
+def french_error(exc: ProtocolError) -> str:
+    """A French sentence for an endpoint error, with the endpoint's own technical detail after it."""
+    return f"{_FRENCH_ERRORS.get(exc.status, 'La requête a échoué.')}\nDétail technique : {exc.message}"
+
+
+async def _named_query_html(
     request: Request,
     query: NamedQuery,
     values: Mapping[str, str],
@@ -321,21 +409,30 @@ def _named_query_html(
     error: str | None,
     status: int,
     headers: Mapping[str, str],
+    unavailable: str | None = None,
 ) -> Response:
     root = root_of(request)
+    service, settings = sparql_of(request), settings_of(request)
     bound = [(k, v) for k, v in values.items()]
     downloads = _downloads(f"{root}/queries/{query.name}", bound, result.kind) if result else []
+    if result is not None and result.kind != "graph":
+        downloads.insert(1, _french_csv_link(f"{root}/queries/{query.name}", bound))
     if error is not None:
         headers = {k: v for k, v in headers.items() if k != "ETag"}
+    labels = Labels(links_of(request))
+    choices = {p.name: await query_forms.choices(p, service, labels, settings.base_iri) for p in query.params}
     return page(
         request,
         "named_query.html",
         status=status,
+        error_status=status,
         headers=headers,
         title=query.title,
         q=query,
         kinds=KINDS,
         values=values,
+        choices=choices,
+        unavailable=unavailable,
         result=result,
         error=error,
         downloads=downloads,

@@ -1,8 +1,12 @@
 """Light lexical checks on SPARQL text, before it reaches the engine.
 
-The engine parses the query for real; here we only need to find a few keywords (SERVICE, FROM, USING,
-WITH, WHERE) that are *not* inside a string, an IRI or a comment. :func:`mask` blanks strings and
+The engine parses the query for real; here we only need to find a few keywords (SERVICE, LOAD, FROM,
+USING, WITH, WHERE) that are *not* inside a string, an IRI or a comment. :func:`mask` blanks strings and
 comments (keeping every offset) so plain regular expressions can then be used safely.
+
+These checks run on the event loop, so each one is linear in the length of the text: every repeated
+part of a pattern is possessive (``*+``, ``++``) or stops at white space, so a lexeme that does not
+close (``PREFIX a: <`` thirty thousand times) is read once, not once per place it could start.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ from urllib.parse import urlsplit
 # strings (``ex:a\#``, a prefixed name) is kept too, so that its ``#`` or quote starts nothing.
 _LEXEMES = re.compile(
     r"""
-    (?P<iri><[^<>\x00-\x20]*>)
+    (?P<iri><[^<>\x00-\x20]*+>)
   | (?P<escape>\\.)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-             | '''(?:[^'\\]|\\.|'(?!''))*'''
-             | "(?:[^"\\\n\r]|\\.)*"
-             | '(?:[^'\\\n\r]|\\.)*')
-  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>\"\"\"(?:[^"\\]++|\\.|"(?!""))*+\"\"\"
+             | '''(?:[^'\\]++|\\.|'(?!''))*+'''
+             | "(?:[^"\\\n\r]++|\\.)*+"
+             | '(?:[^'\\\n\r]++|\\.)*+')
+  | (?P<comment>\#[^\n\r]*+)
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -36,14 +40,25 @@ def _keyword(word: str) -> str:
     return rf"(?<![\w?$:.\-]){word}(?![\w:\-])"
 
 
+# a target IRI stops at white space (the engine reads none in an IRI): an unclosed ``<`` is read up to
+# the next blank, not to the end of the text
+_IRI_TARGET = r"<[^<>\x00-\x20]*+>"
 _SERVICE = re.compile(
-    _keyword("SERVICE") + r"(?:\s+SILENT)?\s*(?P<target><[^>]*>|[?$]\w+|[\w.\-]*:[^\s{]*)?", re.IGNORECASE
+    _keyword("SERVICE")
+    + rf"(?:\s++SILENT(?![\w:\-]))?+\s*+(?P<target>{_IRI_TARGET}|[?$]\w++|[\w.\-]*+:[^\s{{]*+)?+",
+    re.IGNORECASE,
 )
-_PREFIX = re.compile(_keyword("PREFIX") + r"\s+(?P<name>[\w.\-]*):\s*(?P<iri><[^>]*>)", re.IGNORECASE)
+_LOAD = re.compile(
+    _keyword("LOAD") + rf"(?:\s++SILENT(?![\w:\-]))?+\s*+(?P<target>{_IRI_TARGET}|[\w.\-]*+:[^\s{{]*+)?+",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(
+    _keyword("PREFIX") + rf"\s++(?P<name>[\w.\-]*+):\s*+(?P<iri>{_IRI_TARGET})", re.IGNORECASE
+)
 _FROM = re.compile(_keyword("FROM"), re.IGNORECASE)
 _USING_OR_WITH = re.compile(_keyword("(?:USING|WITH)"), re.IGNORECASE)
 _WHERE = re.compile(_keyword("WHERE"), re.IGNORECASE)
-_DELETE_BEFORE = re.compile(_keyword("DELETE") + r"\s*$", re.IGNORECASE)
+_DELETE_BEFORE = re.compile(_keyword("DELETE"), re.IGNORECASE)
 
 
 class QueryTextError(ValueError):
@@ -79,10 +94,13 @@ class ServiceCall:
     iri: str | None  # the resolved IRI when the target is one
 
 
-def service_calls(text: str) -> list[ServiceCall]:
-    """Every SERVICE clause of ``text``, with its target resolved when it is an IRI or prefixed name."""
+def service_calls(text: str, *, pattern: re.Pattern[str] = _SERVICE) -> list[ServiceCall]:
+    """Every SERVICE clause of ``text``, with its target resolved when it is an IRI or prefixed name.
+
+    ``pattern``: ``_LOAD`` finds the documents an update's LOAD operations fetch instead.
+    """
     masked = mask(text)
-    matches = list(_SERVICE.finditer(masked))
+    matches = list(pattern.finditer(masked))
     if not matches:
         return []  # the common case: no need to read the prefixes
     prefixes = {m.group("name"): m.group("iri")[1:-1] for m in _PREFIX.finditer(masked)}
@@ -98,6 +116,11 @@ def service_calls(text: str) -> list[ServiceCall]:
                 iri = _unescape(prefixes[prefix]) + _LOCAL_ESCAPE.sub(r"\1", local)
         calls.append(ServiceCall(target, iri))
     return calls
+
+
+def load_calls(text: str) -> list[ServiceCall]:
+    """Every LOAD operation of an update, with the document it fetches (as :func:`service_calls`)."""
+    return service_calls(text, pattern=_LOAD)
 
 
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -117,52 +140,137 @@ def _unescape(iri: str) -> str:
 #: deeper nesting of { } ( ) [ ] than any real query, and far below what overflows the parser's stack
 #: (Oxigraph crashed at 5,000 nested groups in 2025-11)
 MAX_NESTING = 200
+#: operators, groups and clauses in one query or update (see :func:`check_size`): the project's named
+#: queries use under 100; Oxigraph 0.5's parser or evaluator overflows its stack on 3,000 nested
+#: groups, 3,000 BINDs in a group, 20,000 ``!``, ``+1``, ``&&``, UNION or ``/`` in a row (2026-12)
+MAX_OPERATORS = 1000
+
+# What builds one more level of the engine's parse tree, each counted once by :func:`check_size`:
+# brackets, the clauses that join a group to the one before it, and the operators of expressions and
+# property paths (a chain of them is a tree as deep as the chain is long). What cannot nest is read
+# in runs, as one match: names, variables, numbers, punctuation and IRIs without operator characters.
+_NAME_CHAR = r"[\w\-.:%\u00B7\u00C0-\uFFFF]|\\."
+_CLAUSES = r"UNION|MINUS|OPTIONAL|BIND|FILTER|SERVICE|GRAPH|EXISTS"
+_INERT = (
+    r"(?:\s++|[,;.]|[?$]\w++|<[^<>\x00-\x20!&|=+*/\-(]*+>"
+    rf"|(?!(?i:{_CLAUSES}|VALUES|DATA)(?![\w\-:]))(?:[A-Za-z_\u00C0-\uFFFF]|:)(?:{_NAME_CHAR})*+"
+    r"|\d(?:[\w.]|[eE][+-])*+"
+    # blanked strings, comments and closing brackets: nothing starts there
+    r"|[^\w\s{(\[!^/|*+\-=<>&?$:.,;]++|&(?!&)|[?$](?!\w))++"
+)
+_UNITS = re.compile(
+    rf"(?P<inert>{_INERT})"
+    r"|(?P<iri><[^<>\x00-\x20]*+>)"
+    rf"|(?P<block>(?i:VALUES|DATA)(?![\w\-:]))"
+    rf"|(?P<unit>(?i:{_CLAUSES})(?![\w\-:])|&&|\|\||[{{(\[!^/|*+\-=<>])"
+    r"|(?P<other>.)",
+    re.DOTALL,
+)
+_BRACES = re.compile(r"[{}]")
+_BRACKETS = re.compile(r"[{}()\[\]]")
+#: operator characters an IRI may hold before they count (``http://a/b-c/?x=1&y=2`` has 7)
+_IRI_OPERATORS = 32
 
 
-def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
-    """Refuse a query or update nested more than ``limit`` levels deep (brackets outside strings)."""
+class TooComplexError(QueryTextError):
+    """The text would build a parse tree deeper than the engine can take."""
+
+
+def check_nesting(text: str, limit: int = MAX_NESTING, operators: int = MAX_OPERATORS) -> None:
+    """Refuse a query or update nested more than ``limit`` levels deep, or with more than ``operators``
+    operators, groups and clauses (:func:`check_size`)."""
     masked = mask(text)
-    if sum(masked.count(bracket) for bracket in "{([") <= limit:
-        return  # fewer opening brackets than the limit: no need to follow the depth
-    depth = deepest = 0
-    for char in masked:
-        if char in "{([":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    raise QueryTextError(
-                        f"the query is nested more than {limit} levels deep (groups, parentheses or "
-                        "brackets); flatten it"
-                    )
-        elif char in "})]":
-            depth -= 1
+    if sum(masked.count(bracket) for bracket in "{([") > limit:
+        # more opening brackets than the limit: follow the depth, bracket by bracket
+        depth = 0
+        for bracket in _BRACKETS.finditer(masked):
+            depth += 1 if bracket.group(0) in "{([" else -1
+            if depth > limit:
+                raise TooComplexError(
+                    f"the query is nested more than {limit} levels deep (groups, parentheses or "
+                    "brackets); flatten it"
+                )
+    check_size(masked, operators)
+
+
+def check_size(masked: str, limit: int = MAX_OPERATORS) -> None:
+    """Refuse a masked text holding more than ``limit`` operators, brackets and group clauses.
+
+    Brackets are not the only nesting: ``!!!…x``, ``1 +1 +1…``, ``{} UNION {} UNION…``, ``:p/:p/…``
+    or a group of thousands of BINDs are each as deep a tree for the engine's parser as that many
+    brackets, without one bracket. Counting them all over the text bounds every kind at once, in one
+    linear pass that stops at the first unit over the limit. The data blocks of VALUES and INSERT/DELETE
+    DATA hold no expression (a ``-1`` there is a number), so they are skipped.
+    """
+    units = 0
+    position = 0
+    length = len(masked)
+    while position < length:
+        match = _UNITS.match(masked, position)
+        assert match is not None  # the last alternative matches any character
+        position = match.end()
+        kind = match.lastgroup
+        if kind == "unit":
+            units += 1
+        elif kind == "iri":
+            # in an expression ``?a<!!!…x>?b`` is a comparison, not an IRI: a run of operators hidden in
+            # what looks like an IRI counts beyond the few that real IRIs have (their / - = & …)
+            units += max(0, sum(match.group(0).count(c) for c in "!&|=+*/-(") - _IRI_OPERATORS)
+        elif kind == "block":
+            position = _end_of_block(masked, position)
+        if units > limit:
+            raise TooComplexError(
+                f"the query has more than {limit} operators, groups and clauses (each one a level of the "
+                "engine's parse tree); split it into smaller queries"
+            )
+
+
+def _end_of_block(masked: str, position: int) -> int:
+    """Where the ``{ … }`` data block that starts after ``position`` ends (the end of the text if open)."""
+    depth = 0
+    for brace in _BRACES.finditer(masked, position):
+        depth += 1 if brace.group(0) == "{" else -1
+        if depth <= 0:
+            return brace.end()
+    return len(masked)
 
 
 def check_services(text: str, allowlist: Sequence[str]) -> None:
-    """Refuse SERVICE clauses unless each one reaches an allow-listed host."""
-    calls = service_calls(text)
-    if not calls:
-        return
-    if not allowlist:
-        raise QueryTextError(
-            "SERVICE (federated query) is not allowed on this endpoint; "
-            "run the query against the remote endpoint directly"
-        )
-    allowed = {host.lower() for host in allowlist}
-    for call in calls:
-        if call.iri is None:
+    """Refuse SERVICE clauses and LOAD operations unless each one reaches an allow-listed host.
+
+    LOAD fetches a document as SERVICE does, so the same allow-list keeps the server from being used
+    as a proxy towards hosts it can reach (its own network, 127.0.0.1).
+    """
+    for keyword, pattern, what in (
+        ("SERVICE", _SERVICE, "SERVICE (federated query)"),
+        ("LOAD", _LOAD, "LOAD of a remote document"),
+    ):
+        calls = service_calls(text, pattern=pattern)
+        if not calls:
+            continue
+        if not allowlist:
             raise QueryTextError(
-                f"SERVICE {call.target or '(no target)'} is refused: the target must be a written IRI "
-                f"whose host is one of: {', '.join(sorted(allowed))}"
+                f"{what} is not allowed on this endpoint; "
+                + (
+                    "run the query against the remote endpoint directly"
+                    if keyword == "SERVICE"
+                    else "download the document and send its triples with INSERT DATA or the Graph Store"
+                )
             )
-        parts = urlsplit(call.iri)
-        host = (parts.hostname or "").lower()
-        if host not in allowed and parts.netloc.lower() not in allowed:
-            raise QueryTextError(
-                f"SERVICE <{call.iri}> is refused: host {host or '(none)'!r} is not in the allow-list "
-                f"({', '.join(sorted(allowed))})"
-            )
+        allowed = {host.lower() for host in allowlist}
+        for call in calls:
+            if call.iri is None:
+                raise QueryTextError(
+                    f"{keyword} {call.target or '(no target)'} is refused: the target must be a written "
+                    f"IRI whose host is one of: {', '.join(sorted(allowed))}"
+                )
+            parts = urlsplit(call.iri)
+            host = (parts.hostname or "").lower()
+            if host not in allowed and parts.netloc.lower() not in allowed:
+                raise QueryTextError(
+                    f"{keyword} <{call.iri}> is refused: host {host or '(none)'!r} is not in the "
+                    f"allow-list ({', '.join(sorted(allowed))})"
+                )
 
 
 def add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
@@ -181,10 +289,15 @@ def add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> 
         )
     clause = " ".join([f"USING <{g}>" for g in using] + [f"USING NAMED <{g}>" for g in using_named]) + " "
     inserts: list[int] = []
+    # brace depth followed along the text in one pass (braces never occur in IRIs, and strings and
+    # comments are blanked): counting from the start at each WHERE would be quadratic
+    depth, counted = 0, 0
     for match in _WHERE.finditer(masked):
-        if _depth(masked, match.start()) != 0:
+        depth += masked.count("{", counted, match.start()) - masked.count("}", counted, match.start())
+        counted = match.start()
+        if depth != 0:
             continue  # a WHERE of a sub-query
-        if _DELETE_BEFORE.search(masked, 0, match.start()):
+        if _ends_with_delete(masked, match.start()):
             raise QueryTextError(
                 "using-graph-uri / using-named-graph-uri do not apply to the DELETE WHERE short form; "
                 "write DELETE { … } WHERE { … } instead"
@@ -195,6 +308,10 @@ def add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> 
     return update
 
 
-def _depth(masked: str, end: int) -> int:
-    # braces never occur in IRIs, and strings/comments are blanked: counting them is enough
-    return masked.count("{", 0, end) - masked.count("}", 0, end)
+def _ends_with_delete(masked: str, end: int) -> bool:
+    """True when the keyword DELETE comes just before ``end`` (white space aside)."""
+    # the blanks before a WHERE are read once for that WHERE only: linear over all of them
+    position = end
+    while position > 0 and masked[position - 1].isspace():
+        position -= 1
+    return _DELETE_BEFORE.fullmatch(masked, max(0, position - 7), position) is not None

@@ -2,7 +2,12 @@
 
 Errors follow the W3C protocol tests and Oxigraph server: 400 for a malformed request or query, 403 for an
 update on a read-only service, 406 when no result format is acceptable, 413 for an oversized request,
-415 for a POST body of the wrong type, 503 when the endpoint is busy or a query overran its time.
+415 for a POST body of the wrong type, 502 when a remote SERVICE or LOAD target fails, 503 when the
+endpoint is busy or a query overran its time. Errors a query causes are said in English and French.
+
+Relative IRIs in a query or update are resolved against the endpoint's IRI, ``<base IRI>sparql``
+(SPARQL 1.1 Protocol: a service-defined base), whatever host serves it: ``<id/commune/62119>`` is the
+commune's IRI, and the same text gives the same answer (and cache entry) on every host.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ import hmac
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Mapping, Sequence
+from collections.abc import AsyncIterator, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from bassin_kg.settings import Settings
 from bassin_kg.web import negotiation, service_description
@@ -31,6 +38,8 @@ from bassin_kg.web.query_text import (
     check_nesting,
     check_services,
     has_from_clause,
+    load_calls,
+    service_calls,
 )
 from bassin_kg.web.serving.cache import CachedResponse, ResponseCache
 from bassin_kg.web.serving.engine import (
@@ -185,6 +194,41 @@ def etag_matches(header: str | None, etag: str) -> bool:
 RawKey = tuple[str, bytes, bytes]
 
 
+class TransferTimeoutError(Exception):
+    """A client did not read an answer within the query timeout: its connection is dropped."""
+
+
+async def send_body(send: Send, body: bytes | memoryview, timeout: float) -> None:
+    """Send a response body, giving the client ``timeout`` s to read it.
+
+    The server writes to the socket and waits while the client does not read; without a bound, a client
+    reading a 50 MB answer slowly holds it in memory for as long as it likes. Past the bound the error
+    makes the ASGI server close the connection (the status line is already sent: nothing else can say it).
+    """
+    try:
+        with anyio.fail_after(timeout):
+            await send({"type": "http.response.body", "body": body})
+    except TimeoutError:
+        raise TransferTimeoutError(f"the client did not read the answer within {timeout:g} s") from None
+
+
+class TimedResponse(Response):
+    """A :class:`Response` whose body must be read within ``transfer_timeout`` s (see :func:`send_body`)."""
+
+    def __init__(self, *args: Any, transfer_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transfer_timeout = transfer_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send_body(send, self.body, self.transfer_timeout)
+
+
+def bilingual(english: str, french: str) -> str:
+    """An error message for anyone: English, then French on the next line."""
+    return f"{english}\n{french}"
+
+
 @dataclass
 class _Gates:
     """Semaphores of one event loop: all workers, the share ad-hoc (public) queries may hold, CPU turns."""
@@ -194,6 +238,22 @@ class _Gates:
     public: asyncio.Semaphore
     #: one turn per CPU (see :meth:`SparqlService._worker_slot`)
     cpus: asyncio.Semaphore
+    #: client -> (its share of the workers, jobs of it holding or waiting for that share)
+    clients: dict[str, tuple[asyncio.Semaphore, int]] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def client(self, name: str, size: int) -> Iterator[asyncio.Semaphore]:
+        """The semaphore of ``name``'s share, kept only while one of its jobs uses it."""
+        gate, users = self.clients.get(name) or (asyncio.Semaphore(size), 0)
+        self.clients[name] = (gate, users + 1)
+        try:
+            yield gate
+        finally:
+            gate, users = self.clients[name]
+            if users <= 1:
+                del self.clients[name]
+            else:
+                self.clients[name] = (gate, users - 1)
 
 
 @dataclass
@@ -218,11 +278,18 @@ class SparqlService:
         self.cache = ResponseCache(self.settings.cache_entries)
 
     @property
+    def endpoint_iri(self) -> str:
+        """The base of relative IRIs in queries and updates: the endpoint's own IRI (module doc)."""
+        return self.settings.base_iri + "sparql"
+
+    @property
     def etag(self) -> str:
         # a server following build/current answers with the release each request pinned
         following = self.engine.release_now() if isinstance(self.engine, ReleaseEngine) else None
         release = following or self.release
-        tag = release if not self.engine.writable else f"{release}-{self.generation}"
+        # a store written in place changes under one release id: the generation tells its states apart
+        in_place = self.engine.writable and not isinstance(self.engine, ReleaseEngine)
+        tag = f"{release}-{self.generation}" if in_place else release
         return f'W/"{tag}"'
 
     def data_changed(self) -> None:
@@ -254,8 +321,11 @@ class SparqlService:
         return gates
 
     @contextlib.asynccontextmanager
-    async def _worker_slot(self, public: bool) -> AsyncIterator[None]:
-        """Wait (at most ``query_timeout`` s) for a worker and a CPU turn (``public`` jobs: in their share).
+    async def _worker_slot(self, public: bool, client: str | None = None) -> AsyncIterator[None]:
+        """Wait (``query_timeout`` s and a margin) for a worker and a CPU turn (``public``: in their share).
+
+        A public job of a known ``client`` first waits in that client's line: at most
+        ``max_client_queries`` of its jobs hold workers at once, so the others' queries still find one.
 
         More worker processes than CPUs keep short queries moving while long ones run, but evaluating
         more queries than there are CPUs only makes each slower (on 2 CPUs, four processes scanning
@@ -264,7 +334,21 @@ class SparqlService:
         first: short queries run at most one per CPU, a long one lets the next start beside it.
         """
         gates = self._current_gates()
-        needed = (gates.public, gates.workers, gates.cpus) if public else (gates.workers, gates.cpus)
+        with contextlib.ExitStack() as stack:
+            needed: tuple[asyncio.Semaphore, ...] = (
+                (gates.public, gates.workers, gates.cpus) if public else (gates.workers, gates.cpus)
+            )
+            if public and client is not None:
+                needed = (
+                    stack.enter_context(gates.client(client, self.settings.max_client_queries)),
+                    *needed,
+                )
+            async with self._take(gates, needed):
+                yield
+
+    @contextlib.asynccontextmanager
+    async def _take(self, gates: _Gates, needed: tuple[asyncio.Semaphore, ...]) -> AsyncIterator[None]:
+        """Hold the ``needed`` gates (the last one, the CPU, only for a turn) for the block."""
         held: list[asyncio.Semaphore] = []
         if not any(gate.locked() for gate in needed):
             # free slots (and nobody waiting for them): take them at once, without a cancel scope
@@ -274,7 +358,11 @@ class SparqlService:
         else:
             waited = False
             try:
-                with anyio.fail_after(self.settings.query_timeout):
+                # a little longer than a query may run: a job queued behind one that is stopped at its
+                # timeout gets the worker then (killing and replacing it takes a moment), instead of
+                # giving up at the same instant
+                timeout = 1.5 * self.settings.query_timeout
+                with anyio.fail_after(timeout):
                     for gate in needed:
                         await gate.acquire()
                         held.append(gate)
@@ -303,7 +391,7 @@ class SparqlService:
             for gate in reversed(held):
                 gate.release()
 
-    async def run(self, job: Job, *, public: bool = False) -> Outcome:
+    async def run(self, job: Job, *, public: bool = False, client: str | None = None) -> Outcome:
         """Run a job within the limits, off the event loop, stopped after ``query_timeout`` s.
 
         One job per worker runs at once; up to ``max_queued_queries`` more wait for a worker (at most
@@ -321,7 +409,7 @@ class SparqlService:
                 raise self._busy()
             self._in_flight += 1
         try:
-            async with self._worker_slot(public):
+            async with self._worker_slot(public, client):
                 return await self.engine.run(job, self.settings.query_timeout)
         except JobTimeoutError:
             raise ProtocolError(
@@ -342,16 +430,19 @@ class SparqlService:
         default_graphs: tuple[str, ...] | None = None,
         named_graphs: tuple[str, ...] | None = None,
         public: bool = False,
+        client: str | None = None,
     ) -> tuple[CachedResponse, bool]:
         """Serialised answer of ``query`` and whether it came from the cache (ProtocolError on failure).
 
-        ``public``: an ad-hoc query from a client, not one of the service's own (see :meth:`run`).
+        ``public``: an ad-hoc query from a client, not one of the service's own (see :meth:`run`);
+        ``client``: who sent it (its address), for the per-client share of the workers.
         """
         key = self.cache_key(query, solutions, graph, default_graphs, named_graphs)
         cached = self.cache.get(key)
         if cached is not None:
             return cached, True  # only answers that passed the checks below were ever cached
         bounded = is_subject_lookup(query)
+        remote = False
         if bounded:
             # one triple pattern about one subject: no nesting, no SERVICE, no FROM to look for
             union = default_graphs is None and named_graphs is None
@@ -362,6 +453,7 @@ class SparqlService:
             except QueryTextError as exc:
                 raise ProtocolError(400, str(exc)) from None
             union = default_graphs is None and named_graphs is None and not has_from_clause(query)
+            remote = bool(self.settings.service_allowlist) and bool(service_calls(query))
         job = QueryJob(
             query,
             solutions.name if solutions else None,
@@ -369,10 +461,13 @@ class SparqlService:
             default_graphs,
             named_graphs,
             union,
+            base_iri=self.endpoint_iri,
             bounded=bounded,
+            remote=remote,
+            max_bytes=self.settings.max_result_bytes,
         )
         try:
-            outcome = await self.run(job, public=public)
+            outcome = await self.run(job, public=public, client=client)
         except JobError as exc:
             raise _query_failure(exc) from None
         assert outcome.format is not None
@@ -533,13 +628,15 @@ class SparqlService:
             default_graphs=default_graphs,
             named_graphs=named_graphs,
             public=True,
+            client=client_of(request.scope),
         )
         if request.method == "GET":
             self._remember_get(request, self.cache_key(query, solutions, graph, default_graphs, named_graphs))
-        return Response(
+        return TimedResponse(
             answer.body,
             media_type=answer.content_type,
             headers=self._base_headers("hit" if hit else "miss"),
+            transfer_timeout=self.settings.query_timeout,
         )
 
     async def _update(self, request: Request, protocol: ProtocolRequest) -> Response:
@@ -553,12 +650,13 @@ class SparqlService:
             text = add_using(protocol.update, using, using_named)
         except QueryTextError as exc:
             raise ProtocolError(400, str(exc)) from None
+        remote = bool(self.settings.service_allowlist) and bool(service_calls(text) or load_calls(text))
         try:
-            await self.run(UpdateJob(text))
+            await self.run(UpdateJob(text, base_iri=self.endpoint_iri, remote=remote))
         except JobError as exc:
             if exc.kind == "syntax":
                 raise ProtocolError(400, f"malformed update: {exc.message}") from None
-            raise ProtocolError(500, f"the update failed: {exc.message}") from None
+            raise _query_failure(exc, "update") from None
         self.data_changed()
         return Response(status_code=204, headers={"ETag": self.etag})
 
@@ -600,13 +698,62 @@ def _not_acceptable(offers: Sequence[Format]) -> ProtocolError:
     )
 
 
-def _query_failure(exc: JobError) -> ProtocolError:
+def client_of(scope: Mapping[str, object]) -> str | None:
+    """The address of the client of an ASGI request (behind a trusted proxy, as uvicorn rewrote it)."""
+    client = scope.get("client")
+    if isinstance(client, tuple | list) and client:
+        return str(client[0])
+    return None
+
+
+def _query_failure(exc: JobError, what: str = "query") -> ProtocolError:
     if exc.kind == "syntax":
-        return ProtocolError(400, f"malformed query: {exc.message}")
+        return ProtocolError(400, f"malformed {what}: {exc.message}")
     if exc.kind == "not_acceptable":
         offers = GRAPH_FORMATS if exc.message == "graph" else SOLUTION_FORMATS
         form = "CONSTRUCT/DESCRIBE" if exc.message == "graph" else "SELECT/ASK"
         return ProtocolError(
             406, f"no acceptable format for a {form} result; available: {negotiation.available(offers)}"
         )
-    return ProtocolError(500, f"the query failed while running: {exc.message}")
+    la = "la requête" if what == "query" else "la mise à jour"
+    if exc.kind == "busy":
+        return ProtocolError(
+            503,
+            bilingual(exc.message, "une construction des données est en cours ; réessayez dans un moment"),
+            {"Retry-After": "5"},
+        )
+    if exc.kind == "remote":
+        return ProtocolError(
+            502,
+            bilingual(
+                f"a remote SERVICE or LOAD target failed ({exc.message}); check that it answers, "
+                "or retry later",
+                f"un service distant (SERVICE ou LOAD) a échoué ({exc.message}) ; vérifiez qu'il répond, "
+                "ou réessayez plus tard",
+            ),
+        )
+    if exc.kind == "too_large":
+        return ProtocolError(
+            400,
+            bilingual(
+                f"the answer is larger than {exc.message} bytes, the limit of this endpoint; add a LIMIT, "
+                "select fewer variables, or download the dumps (/dist)",
+                f"la réponse dépasse {exc.message} octets, la limite de ce service ; ajoutez une LIMIT, "
+                "sélectionnez moins de variables, ou téléchargez les fichiers complets (/dist)",
+            ),
+        )
+    if exc.kind == "bad_data":
+        return ProtocolError(
+            400,
+            bilingual(
+                f"the {what} could not be evaluated: {exc.message}",
+                f"{la} n'a pas pu être évaluée : {exc.message}",
+            ),
+        )
+    return ProtocolError(
+        500,
+        bilingual(
+            f"the {what} failed while running: {exc.message}",
+            f"{la} a échoué pendant son exécution : {exc.message}",
+        ),
+    )

@@ -12,13 +12,22 @@ loaded it, the Urssaf employment series of the 2020 zone that holds most of its 
 
 Modules: ``rows`` (query text, reading solution rows), ``links``, ``formatting`` (French display),
 ``labels``, ``sources`` (provenance), ``resource`` (generic description), ``swot``, ``key_figures``,
-``zonings``, ``urssaf``, then one per view: ``territory``, ``occupation``, ``actor``, ``home``,
-``ontology``. Their public names are re-exported here, so callers import from ``describe``.
+``zonings``, ``urssaf``, then one per view: ``territory``, ``basin``, ``trajectory``, ``occupation``,
+``actor``, ``home``, ``ontology``. Their public names are re-exported here, so callers import from
+``describe``.
 """
 
 from __future__ import annotations
 
 from bassin_kg.web.describe.actor import ActorView, actor_view, items_mentioning
+from bassin_kg.web.describe.basin import (
+    BasinView,
+    BmoTotals,
+    Multiplier,
+    ZoneFigures,
+    basin_view,
+    shown_number,
+)
 from bassin_kg.web.describe.formatting import (
     FRENCH_LABELS,
     QUARTER,
@@ -60,6 +69,13 @@ from bassin_kg.web.describe.swot import (
     swot_items,
 )
 from bassin_kg.web.describe.territory import TerritoryView, territory_view
+from bassin_kg.web.describe.trajectory import (
+    BmoCell,
+    Counterpart,
+    TrajectoryRow,
+    TrajectoryView,
+    trajectory_view,
+)
 from bassin_kg.web.describe.urssaf import (
     ACOSS_STRUCTURE,
     LICENCE_NAMES,
@@ -87,13 +103,18 @@ __all__ = [
     "ZE2020",
     "ZONE_KINDS",
     "ActorView",
+    "BasinView",
+    "BmoCell",
+    "BmoTotals",
     "Code",
+    "Counterpart",
     "Description",
     "Employment",
     "EmploymentSeries",
     "Figure",
     "Labels",
     "Links",
+    "Multiplier",
     "OccupationView",
     "OntologyView",
     "Overlap",
@@ -109,8 +130,12 @@ __all__ = [
     "Term",
     "TerritoryCard",
     "TerritoryView",
+    "TrajectoryRow",
+    "TrajectoryView",
     "Unemployment",
+    "ZoneFigures",
     "actor_view",
+    "basin_view",
     "boxes",
     "construct_query",
     "datasets",
@@ -137,10 +162,12 @@ __all__ = [
     "ontology_view",
     "overlaps",
     "prefixed",
+    "shown_number",
     "source_text",
     "swot_item_view",
     "swot_items",
     "territory_view",
     "text",
+    "trajectory_view",
     "unemployment",
 ]

@@ -44,7 +44,7 @@ FRENCH_LABELS: dict[str, str] = {
         ("dcterms", "isPartOf", "fait partie de"),
         ("dcterms", "hasPart", "comprend"),
         ("dcterms", "subject", "secteur"),
-        ("dcterms", "type", "type"),
+        ("dcterms", "type", "catégorie"),
         ("dcterms", "title", "titre"),
         ("dcterms", "description", "description"),
         ("dcterms", "issued", "publié le"),

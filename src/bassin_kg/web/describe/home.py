@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bassin_kg.namespaces import BM
 from bassin_kg.web.describe.key_figures import Figure, Unemployment, datasets, figures, unemployment
@@ -21,6 +21,8 @@ class TerritoryCard:
     unemployment: Unemployment | None
     top_project: Figure | None
     top_difficulty: Figure | None
+    #: the occupations sharing the top difficulty share (the deck often gives five at 100 %)
+    hardest: list[Figure] = field(default_factory=list)
 
 
 async def home_view(service: SparqlService, labels: Labels, base: str) -> list[TerritoryCard]:
@@ -61,6 +63,7 @@ SELECT ?territory ?class (COUNT(DISTINCT ?item) AS ?n) WHERE {{
                 unemployment=await unemployment(service, territory, labels),
                 top_project=projects[0] if projects else None,
                 top_difficulty=hard[0] if hard else None,
+                hardest=[f for f in hard if f.value == hard[0].value],
             )
         )
     # west to east, as on the deck's map: Béthune-Bruay, Lens-Hénin, Douaisis, Valenciennois

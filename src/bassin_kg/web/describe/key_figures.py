@@ -54,10 +54,13 @@ async def figures(
     rows = await service.solutions(
         f"""{PREFIX_LINES}
 SELECT DISTINCT ?obs ?area ?job ?value ?rank WHERE {{
-  {fixed}
   ?obs qb:dataSet {node(dataset)} ; sdmx-dimension:refArea ?area ;
-       sdmx-dimension:occupation ?job ; {node(measure)} ?value .
+       sdmx-dimension:occupation ?fap ; {node(measure)} ?value .
   OPTIONAL {{ ?obs bm:rang ?rank }}
+  OPTIONAL {{ ?obs bm:metierDiaporama ?deckJob }}
+  # the deck's own occupation when it has one (the dimension is the FAP family: MODEL.md)
+  BIND(COALESCE(?deckJob, ?fap) AS ?job)
+  {fixed}
 }}"""
     )
     about = [text(r.get("job")) if territory else text(r.get("area")) for r in rows]

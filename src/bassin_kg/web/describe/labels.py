@@ -84,18 +84,40 @@ class Labels:
         unlabelled = [i for i in batch if i not in self._labels]
         if unlabelled:
             await self._fetch_observations(service, unlabelled)
+        unlabelled = [i for i in batch if i not in self._labels]
+        if unlabelled:
+            await self._fetch_overlaps(service, unlabelled)
+
+    async def _fetch_overlaps(self, service: SparqlService, batch: Sequence[str]) -> None:
+        """Overlaps have no label: name them by the two territories they compare."""
+        nodes = " ".join(str(ox.NamedNode(i)) for i in batch)
+        rows = await service.solutions(
+            f"""{PREFIX_LINES}
+SELECT ?x (SAMPLE(?sl) AS ?source) (SAMPLE(?tl) AS ?target) WHERE {{
+  VALUES ?x {{ {nodes} }}
+  ?x bm:territoireSource ?s ; bm:territoireCible ?t .
+  OPTIONAL {{ ?s skos:prefLabel|igeo:nom|skos:notation ?sl }}
+  OPTIONAL {{ ?t skos:prefLabel|igeo:nom|skos:notation ?tl }}
+}} GROUP BY ?x"""
+        )
+        for row in rows:
+            source, target = text(row.get("source")), text(row.get("target"))
+            if source or target:
+                self._labels[text(row.get("x"))] = f"Recouvrement {source or '?'} → {target or '?'}"
 
     async def _fetch_observations(self, service: SparqlService, batch: Sequence[str]) -> None:
         """Observations have no label: name them by data set, territory and occupation or period."""
         nodes = " ".join(str(ox.NamedNode(i)) for i in batch)
         rows = await service.solutions(
             f"""{PREFIX_LINES}
-SELECT ?x (SAMPLE(?d) AS ?ds) (SAMPLE(?a) AS ?area) (SAMPLE(?o) AS ?occ) (SAMPLE(?per) AS ?period) WHERE {{
+SELECT ?x (SAMPLE(?d) AS ?ds) (SAMPLE(?a) AS ?area) (SAMPLE(COALESCE(?deck, ?o)) AS ?occ)
+       (SAMPLE(?per) AS ?period) WHERE {{
   VALUES ?x {{ {nodes} }}
   ?x qb:dataSet ?set .
   OPTIONAL {{ ?set dcterms:title ?d FILTER(LANGMATCHES(LANG(?d), "fr")) }}
   OPTIONAL {{ ?x sdmx-dimension:refArea/skos:prefLabel ?a FILTER(LANGMATCHES(LANG(?a), "fr")) }}
   OPTIONAL {{ ?x sdmx-dimension:occupation/skos:prefLabel ?o FILTER(LANGMATCHES(LANG(?o), "fr")) }}
+  OPTIONAL {{ ?x bm:metierDiaporama/skos:prefLabel ?deck FILTER(LANGMATCHES(LANG(?deck), "fr")) }}
   OPTIONAL {{ ?x sdmx-dimension:refPeriod ?per }}
 }} GROUP BY ?x"""
         )

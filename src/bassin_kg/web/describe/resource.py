@@ -15,6 +15,27 @@ from bassin_kg.web.sparql import SparqlService
 
 #: at most this many resources pointing to a resource are listed (a class may have thousands)
 INCOMING_CAP = 500
+#: curators' notes (decisions, doubts, written in English for maintainers): kept in the RDF, shown on
+#: pages only when written in French
+CURATOR_NOTES = frozenset(
+    PREFIXES["skos"] + n for n in ("note", "editorialNote", "changeNote", "historyNote")
+)
+
+
+def public_values(
+    predicate: str, values: list[ox.NamedNode | ox.BlankNode | ox.Literal]
+) -> list[ox.NamedNode | ox.BlankNode | ox.Literal]:
+    """What a French page shows of ``values``: French text over other languages, no English notes."""
+
+    def french(term: object) -> bool:
+        return isinstance(term, ox.Literal) and (term.language or "").startswith("fr")
+
+    if predicate in CURATOR_NOTES:
+        return [v for v in values if french(v)]
+    if any(french(v) for v in values):
+        # the same text in French and in English: the page is French
+        return [v for v in values if not (isinstance(v, ox.Literal) and v.language and not french(v))]
+    return values
 
 
 @dataclass
@@ -67,6 +88,10 @@ async def describe(service: SparqlService, iri: str, labels: Labels) -> Descript
             continue
         target = outgoing if text(row.get("dir")) == "out" else incoming
         target[predicate.value].append(value)
+    for key in list(outgoing):
+        outgoing[key] = public_values(key, outgoing[key])
+        if not outgoing[key]:
+            del outgoing[key]
     count_in = sum(len(v) for v in incoming.values())
     mentioned = {iri, *outgoing, *incoming}
     mentioned |= {v.value for vs in (*outgoing.values(), *incoming.values()) for v in vs if is_iri(v)}

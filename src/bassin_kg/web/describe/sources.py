@@ -34,7 +34,7 @@ class Source:
         if where is None or self.deck_line_end == self.deck_line:
             where = f"ligne {self.deck_line}"
         page = f"p. {self.page}, " if self.page else ""
-        return f"plaquette 2019, {page}{where}"
+        return f"diaporama 2019, {page}{where}"
 
 
 async def fetch_sources(
@@ -64,7 +64,7 @@ SELECT DISTINCT ?x ?rec ?file ?line ?deck ?dline ?dend ?page WHERE {{
         shown = Shown(source_text(file, line), labels.links.href(record.value) if record else None, file)
         deck_shown = None
         if isinstance(deck, ox.NamedNode):
-            deck_shown = Shown("plaquette", labels.links.href(deck.value), deck.value)
+            deck_shown = Shown("diaporama", labels.links.href(deck.value), deck.value)
         result[text(row.get("x"))].append(
             Source(
                 record=shown,

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import io
 import multiprocessing.connection
 import os
 import pickle
@@ -42,13 +43,16 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
 import anyio.to_thread
 import pyoxigraph as ox
 
 import bassin_kg.store as store_module
 from bassin_kg.errors import StoreError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 _RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -66,7 +70,17 @@ _RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
 # Turtle, RDF/XML and JSON-LD read better with the project's prefixes; the line formats ignore them
 _PREFIXED = {"ttl", "rdfxml"}
 
-ErrorKind = Literal["syntax", "not_acceptable", "not_found", "bad_data", "evaluation"]
+ErrorKind = Literal[
+    "syntax",
+    "not_acceptable",
+    "not_found",
+    "bad_data",
+    "evaluation",
+    "remote",
+    "too_large",
+    "internal",
+    "busy",
+]
 
 
 # jobs ------------------------------------------------------------------------------------------------
@@ -83,12 +97,18 @@ class QueryJob:
     base_iri: str | None = None
     #: a subject lookup (:func:`~bassin_kg.web.serving.query_shape.is_subject_lookup`): its cost is bounded
     bounded: bool = False
+    #: the query calls SERVICE: a failure may come from (and quote) a remote server
+    remote: bool = False
+    #: the serialised answer may not be longer than this (0: no limit)
+    max_bytes: int = 0
 
 
 @dataclass(frozen=True)
 class UpdateJob:
     update: str
     base_iri: str | None = None
+    #: the update LOADs a document or calls SERVICE (see :attr:`QueryJob.remote`)
+    remote: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +167,24 @@ class JobError(Exception):
         self.message = message
 
 
+class ResultTooLargeError(Exception):
+    """The serialised answer grew past its job's ``max_bytes``."""
+
+
+class _CappedBuffer(io.BytesIO):
+    """A buffer that refuses to grow past ``limit`` bytes (0: no limit), so a huge answer stops early."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        size = memoryview(data).nbytes
+        if self.limit and self.tell() + size > self.limit:
+            raise ResultTooLargeError()
+        return super().write(data)
+
+
 class JobTimeoutError(Exception):
     """The job outlived its timeout (and, in the process engine, its worker was killed)."""
 
@@ -187,9 +225,28 @@ def execute(store: ox.Store, job: Job, prefixes: dict[str, str] | None = None) -
         return Outcome(stats=_stats(store))
     except SyntaxError as exc:
         raise JobError("syntax", str(exc)) from None
-    except (OSError, ValueError) as exc:
-        # evaluation errors: a failing SERVICE call, a type error in an IRI, a store read error
-        raise JobError("evaluation", str(exc)) from None
+    except ResultTooLargeError:
+        limit = job.max_bytes if isinstance(job, QueryJob) else 0
+        raise JobError("too_large", str(limit)) from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        if isinstance(job, QueryJob | UpdateJob) and job.remote:
+            # a SERVICE or LOAD target failed, or answered what the engine cannot read (text/html…)
+            raise JobError("remote", remote_reason(exc)) from None
+        if isinstance(exc, OSError):
+            raise JobError("evaluation", str(exc)) from None  # the store could not be read
+        # the engine refused to evaluate what it parsed (a type error in an IRI…)
+        raise JobError("bad_data", str(exc)) from None
+
+
+def remote_reason(exc: BaseException) -> str:
+    """What the engine said about a remote failure, without the remote body it may quote.
+
+    Oxigraph writes "Error 500 … returned by <url> with payload:" and the body after it: whatever a
+    host behind the allow-list answered must not be relayed to the client.
+    """
+    first = str(exc).split("\n", 1)[0]
+    first = first.split(" with payload", 1)[0].rstrip(":")
+    return first[:300]
 
 
 def _execute_query(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None) -> Outcome:
@@ -207,20 +264,27 @@ def _execute_query(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | No
         if job.graph_format is None:
             del result
             raise JobError("not_acceptable", "graph")
-        return Outcome(_serialise_triples(result, job.graph_format, prefixes), job.graph_format)
+        try:
+            body = _serialise_triples(result, job.graph_format, prefixes, job.max_bytes)
+        finally:
+            del result
+        return Outcome(body, job.graph_format)
     if job.solutions_format is None:
         del result
         raise JobError("not_acceptable", "solutions")
-    body = result.serialize(format=_RESULT_FORMATS[job.solutions_format])
-    assert body is not None  # no output file given: serialize returns the bytes
-    return Outcome(body, job.solutions_format)
+    output = _CappedBuffer(job.max_bytes)
+    try:
+        result.serialize(output=output, format=_RESULT_FORMATS[job.solutions_format])
+    finally:
+        del result
+    return Outcome(output.getvalue(), job.solutions_format)
 
 
-def _serialise_triples(triples: object, fmt: str, prefixes: dict[str, str] | None) -> bytes:
+def _serialise_triples(triples: object, fmt: str, prefixes: dict[str, str] | None, limit: int = 0) -> bytes:
     used = prefixes if fmt in _PREFIXED else None
-    body = ox.serialize(triples, format=_RDF_FORMATS[fmt], prefixes=used)  # type: ignore[arg-type]
-    assert body is not None
-    return body
+    output = _CappedBuffer(limit)
+    ox.serialize(triples, output=output, format=_RDF_FORMATS[fmt], prefixes=used)  # type: ignore[arg-type]
+    return output.getvalue()
 
 
 def _write_graph(store: ox.Store, job: GraphWriteJob) -> Outcome:
@@ -300,12 +364,14 @@ def load_snapshot(descriptor: int) -> ox.Store:
 def worker_main() -> None:
     """Body of a worker process: open the store (or load its snapshot), then answer jobs until told to stop.
 
-    Started as ``python -c "from bassin_kg.web.serving.engine import worker_main; worker_main()" IN OUT``
-    with the two pipe descriptors it talks on: a plain interpreter, so nothing of the server (its
-    threads, its ``__main__``) is inherited or re-imported.
+    Started as ``python -c "from bassin_kg.web.serving.engine import worker_main; worker_main()" IN OUT
+    LIFE`` with the two pipe descriptors it talks on and the read end of a pipe nobody writes to: a plain
+    interpreter, so nothing of the server (its threads, its ``__main__``) is inherited or re-imported.
     """
     receive = multiprocessing.connection.Connection(int(sys.argv[1]), writable=False)
     send = multiprocessing.connection.Connection(int(sys.argv[2]), readable=False)
+    if len(sys.argv) > 3:
+        _watch_parent(int(sys.argv[3]))
     path, writable, prefixes, snapshot = receive.recv()
     try:
         store = load_snapshot(snapshot) if snapshot is not None else open_store(Path(path), writable=writable)
@@ -321,9 +387,31 @@ def worker_main() -> None:
         if job is None:
             return
         try:
-            send.send(("ok", execute(store, job, prefixes)))
+            reply: tuple[str, object] = ("ok", execute(store, job, prefixes))
         except JobError as exc:
-            send.send(("error", (exc.kind, exc.message)))
+            reply = ("error", (exc.kind, exc.message))
+        except Exception as exc:  # whatever a query raises, the worker must go on serving
+            reply = ("error", ("internal", f"{type(exc).__name__}: {exc}"[:300]))
+        send.send(reply)
+
+
+def _watch_parent(life: int) -> None:
+    """Exit this worker as soon as the server is gone, even in the middle of a query.
+
+    The server holds the only write end of the ``life`` pipe and never writes: the read returns (end of
+    file) when the server process ends, however it ends (kill -9 included). A thread blocked on it needs
+    no CPU, and runs while a query does (pyoxigraph releases the GIL while it evaluates and serialises).
+    PR_SET_PDEATHSIG would not do: it fires when the *thread* that started the worker ends, and workers
+    are started from short-lived threads.
+    """
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(life, 1):
+                pass
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 _WORKER_CODE = "from bassin_kg.web.serving.engine import worker_main; worker_main()"
@@ -334,36 +422,44 @@ class _Worker:
     process: subprocess.Popen[bytes]
     receive: multiprocessing.connection.Connection
     send: multiprocessing.connection.Connection
+    #: write end of the pipe whose end of file tells the worker this process is gone
+    life: int = -1
 
     @classmethod
     def spawn(cls, inherit: tuple[int, ...] = ()) -> _Worker:
         """Start a worker; ``inherit``: further descriptors it receives under the same numbers."""
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        # the worker's watchdog (see _watch_parent) reads life_r; life_w stays open in this process only
+        # (descriptors are not inherited unless passed), so it closes exactly when this process ends
+        life_r, life_w = os.pipe()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", _WORKER_CODE, str(to_child_r), str(from_child_w)],
-                pass_fds=(to_child_r, from_child_w, *inherit),
+                [sys.executable, "-c", _WORKER_CODE, str(to_child_r), str(from_child_w), str(life_r)],
+                pass_fds=(to_child_r, from_child_w, life_r, *inherit),
                 stdin=subprocess.DEVNULL,
             )
+        except BaseException:
+            os.close(life_w)
+            raise
         finally:
             os.close(to_child_r)
             os.close(from_child_w)
+            os.close(life_r)
         return cls(
             process,
             multiprocessing.connection.Connection(from_child_r, writable=False),
             multiprocessing.connection.Connection(to_child_w, readable=False),
+            life_w,
         )
 
-    async def exchange(self, job: Job, timeout: float) -> object:
-        """Send ``job`` and wait (on the event loop, without a thread) for the worker's reply.
+    async def exchange(self, timeout: float) -> object:
+        """Wait (on the event loop, without a thread) for the worker's reply to the job sent to it.
 
         Raises TimeoutError after ``timeout`` s and EOFError / OSError when the worker died. The reply
         is read as :class:`multiprocessing.connection.Connection` frames it: a 4-byte big-endian size
         (-1 then 8 bytes for huge ones) and the pickled object.
         """
-        # the worker is idle, blocked reading its pipe: this write returns at once
-        self.send.send(job)
         loop = asyncio.get_running_loop()
         fd = self.receive.fileno()
         reply: asyncio.Future[bytes] = loop.create_future()
@@ -412,6 +508,13 @@ class _Worker:
         self.process.wait()
         self.receive.close()
         self.send.close()
+        if self.life >= 0:
+            os.close(self.life)
+            self.life = -1
+
+    def alive(self) -> bool:
+        """False once the worker process has ended (killed, out of memory) while idle."""
+        return self.process.poll() is None
 
 
 def _complete_frame(buffer: bytearray) -> bytes | None:
@@ -428,6 +531,41 @@ def _complete_frame(buffer: bytearray) -> bytes | None:
     if len(buffer) < start + size:
         return None
     return bytes(buffer[start : start + size])
+
+
+def run_in_fresh_worker(
+    path: Path, job: Job, timeout: float, prefixes: dict[str, str] | None = None
+) -> Outcome:
+    """Run one job in a new worker that opens the store at ``path`` for writing, then stop it.
+
+    Blocking (for a thread): a writer that holds the store only while it writes, so the store can be
+    switched to or removed right after (see :mod:`bassin_kg.web.updates`). Killed after ``timeout`` s.
+    """
+    worker = _Worker.spawn()
+    answered = False
+    try:
+        worker.send.send((str(path), True, prefixes, None))
+        if not worker.receive.poll(timeout):
+            raise JobTimeoutError()
+        status, message = worker.receive.recv()
+        if status != "ready":
+            raise StoreError(str(message))
+        worker.send.send(job)
+        if not worker.receive.poll(timeout):
+            raise JobTimeoutError()
+        reply = worker.receive.recv()
+        answered = True
+    except (EOFError, OSError):
+        raise JobError("evaluation", "the update worker stopped unexpectedly; nothing was changed") from None
+    finally:
+        # a clean stop (the worker closes its store) once it answered; SIGKILL when it overran
+        worker.stop(kill=not answered)
+    status, payload = reply
+    if status == "ok":
+        assert isinstance(payload, Outcome)
+        return payload
+    kind, text = payload
+    raise JobError(kind, text)
 
 
 @dataclass
@@ -615,20 +753,42 @@ class ProcessEngine:
         if self._reserve_slot():
             threading.Thread(target=self._refill, daemon=True).start()
 
+    async def _idle_worker(self, timeout: float) -> _Worker:
+        """An idle worker that is still alive: one that died while idle is replaced, not handed out."""
+        for _ in range(self.size + 1):
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                # no idle worker: start one or wait for one, in a thread (both block)
+                worker = await anyio.to_thread.run_sync(self._acquire, timeout)
+            if worker.alive():
+                return worker
+            self._replace(worker)
+        raise JobError("evaluation", "the query workers keep stopping; the server needs attention")
+
+    async def _dispatch(self, job: Job, timeout: float) -> _Worker:
+        """A live worker that has been sent ``job``."""
+        for _ in range(2):
+            worker = await self._idle_worker(timeout)
+            try:
+                # the worker is idle, blocked reading its pipe: this write returns at once
+                worker.send.send(job)
+                return worker
+            except (BrokenPipeError, ConnectionResetError):
+                # it died after the check: nothing ran, so the job goes to another worker
+                self._replace(worker)
+        raise JobError("evaluation", "the query workers keep stopping; the server needs attention")
+
     async def run(self, job: Job, timeout: float) -> Outcome:
-        try:
-            worker = self._idle.get_nowait()
-        except queue.Empty:
-            # no idle worker: start one or wait for one, in a thread (both block)
-            worker = await anyio.to_thread.run_sync(self._acquire, timeout)
+        worker = await self._dispatch(job, timeout)
         replied = False
         try:
-            reply = await worker.exchange(job, timeout)
+            reply = await worker.exchange(timeout)
             replied = True
         except TimeoutError:
             raise JobTimeoutError() from None
         except (EOFError, OSError):
-            # the worker died (out of memory, killed)
+            # the worker died while running the job (out of memory, killed)
             raise JobError("evaluation", "the query worker stopped unexpectedly; try again") from None
         finally:
             # no reply (timeout, dead worker, or cancelled while it runs the job, whose reply would be

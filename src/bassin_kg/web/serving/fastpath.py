@@ -27,7 +27,7 @@ from bassin_kg.web import negotiation
 from bassin_kg.web.negotiation import GRAPH_FORMATS, SOLUTION_FORMATS, Format, NegotiationError
 from bassin_kg.web.security import ALWAYS_RAW
 from bassin_kg.web.serving.releases import ReleaseEngine, pin_request, unpin
-from bassin_kg.web.sparql import FORM, QUERY_TYPE, ProtocolError, SparqlService
+from bassin_kg.web.sparql import FORM, QUERY_TYPE, ProtocolError, SparqlService, client_of, send_body
 
 #: Accept header -> (solutions format, graph format); clients send few distinct headers
 _Choice = tuple[Format | None, Format | None]
@@ -104,7 +104,7 @@ class SparqlFastPath:
         except _FallbackError:
             await self.app(scope, receive, send)
             return
-        await self._answer(send, query, choice, (query_string, accept))
+        await self._answer(send, query, choice, (query_string, accept), client_of(scope))
 
     # POST ------------------------------------------------------------------------------------------
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -143,7 +143,7 @@ class SparqlFastPath:
         except _FallbackError:
             await self.app(scope, _replay(messages, receive), send)
             return
-        await self._answer(send, query, choice, None)
+        await self._answer(send, query, choice, None, client_of(scope))
 
     # shared ----------------------------------------------------------------------------------------
     def _choose(self, accept: bytes) -> _Choice:
@@ -164,11 +164,20 @@ class SparqlFastPath:
             self._choices[accept] = choice
         return choice
 
-    async def _answer(self, send: Send, query: str, choice: _Choice, raw: tuple[bytes, bytes] | None) -> None:
+    async def _answer(
+        self,
+        send: Send,
+        query: str,
+        choice: _Choice,
+        raw: tuple[bytes, bytes] | None,
+        client: str | None,
+    ) -> None:
         service = self.service
         solutions, graph = choice
         try:
-            answer, hit = await service.run_query(query, solutions=solutions, graph=graph, public=True)
+            answer, hit = await service.run_query(
+                query, solutions=solutions, graph=graph, public=True, client=client
+            )
         except ProtocolError as exc:
             await self._send_error(send, exc)
             return
@@ -188,7 +197,7 @@ class SparqlFastPath:
             *ALWAYS_RAW,
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_body(send, body, self.service.settings.query_timeout)
 
     @staticmethod
     async def _send_error(send: Send, exc: ProtocolError) -> None:

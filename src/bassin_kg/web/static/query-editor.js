@@ -6,6 +6,11 @@
  * from the data-query attributes of their links. Nothing else is fetched: prefix.cc lookups and the LOV
  * class/property autocompletion are off, and nothing is kept in localStorage (every visit starts from
  * the page's query, so /query?name=… shows that query, not yesterday's tab).
+ *
+ * YASGUI has no French translation and no setting for its words: the table's own (DataTables) are set
+ * through its language option, and every other word it writes is replaced as it appears (FRENCH below,
+ * watched by a MutationObserver). Result links to resources of this graph are rewritten to this
+ * server's pages (data-base: the graph's base IRI), as the plain form's table does.
  */
 (function () {
   "use strict";
@@ -20,6 +25,167 @@
     return; // the bundle did not load: the plain form stays
   }
   var endpoint = form.getAttribute("data-endpoint");
+  var base = form.getAttribute("data-base") || "";
+  var root = form.getAttribute("data-root") || "";
+  var ontology = form.getAttribute("data-ontology") || "";
+  // French headers for the named queries' result columns (the variable stays in the tooltip)
+  var columns = {};
+  try {
+    columns = JSON.parse(form.getAttribute("data-columns") || "{}");
+  } catch (err) {
+    columns = {};
+  }
+
+  // every word YASGUI 4.6 shows, in French (exact texts; the counts below by pattern)
+  var FRENCH = {
+    "Table": "Tableau",
+    "Response": "Réponse brute",
+    "Simple view": "Vue simple",
+    "Ellipse": "Abréger",
+    "Filter query results": "Filtrer les résultats",
+    "Download result": "Télécharger le résultat",
+    "Download Results": "Télécharger les résultats",
+    "Share query": "Partager la requête",
+    "Run query": "Exécuter la requête",
+    "Query": "Requête",
+    "New Tab": "Nouvel onglet",
+    "Rename Tab": "Renommer l'onglet",
+    "Undo close Tab": "Rouvrir l'onglet fermé",
+    "Close Tab": "Fermer l'onglet",
+    "Close other tabs": "Fermer les autres onglets",
+    "Copy Tab": "Dupliquer l'onglet",
+    "Add tab": "Ajouter un onglet",
+    "Show all": "Tout afficher",
+    "Search:": "Rechercher :",
+    "Search or add an endpoint": "Point d'accès",
+    "Open settings": "Réglages",
+    "Previous": "Précédent",
+    "Next": "Suivant",
+    "First": "Premier",
+    "Last": "Dernier",
+    "All": "Tout",
+    "No data available in table": "Aucune donnée",
+    "No matching records found": "Aucune ligne ne correspond",
+    "Loading...": "Chargement…",
+    "Page size: ": "Lignes par page : ",
+    "Page size:": "Lignes par page :",
+    "Shorten": "Raccourcir",
+    "Copy": "Copier",
+    "Error": "Erreur",
+    "Endpoint is down": "Le point d'accès ne répond pas",
+    "Try query in a new browser window": "Essayer la requête dans une nouvelle fenêtre",
+    "Unable to get response from endpoint. Possible reasons:": "Aucune réponse du point d'accès. Raisons possibles :",
+    "Incorrect endpoint URL": "Adresse du point d'accès incorrecte",
+    "Request method": "Méthode de la requête",
+    "Named Graphs": "Graphes nommés",
+    "Default Graphs": "Graphes par défaut",
+    "Header Arguments": "En-têtes",
+    "Arguments": "Paramètres",
+    "Remove": "Retirer",
+    "Download not supported": "Téléchargement impossible",
+    "Querying is disabled.": "Les requêtes sont désactivées."
+  };
+  var PATTERNS = [
+    [/^Showing (\S+) to (\S+) of (\S+) (?:entries|entry|results|result|rows|row)?\s*$/, "Lignes $1 à $2 sur $3"],
+    [/^Showing (\S+) to (\S+) of (\S+)(.*)$/, "Lignes $1 à $2 sur $3"],
+    [/^\(filtered from (\S+) total.*\)$/, "(filtrées parmi $1)"],
+    [/^(\d[\d,]*) results? in ([\d.]+) seconds?$/, "$1 résultat(s) en $2 s"],
+    [/^(\d[\d,]*) results?$/, "$1 résultat(s)"],
+    [/^in ([\d.]+) seconds?$/, "en $1 s"]
+  ];
+
+  function french(text) {
+    var trimmed = text.trim();
+    if (!trimmed) {
+      return null;
+    }
+    if (Object.prototype.hasOwnProperty.call(FRENCH, trimmed)) {
+      return text.replace(trimmed, FRENCH[trimmed]);
+    }
+    for (var i = 0; i < PATTERNS.length; i++) {
+      if (PATTERNS[i][0].test(trimmed)) {
+        return text.replace(trimmed, trimmed.replace(PATTERNS[i][0], PATTERNS[i][1]));
+      }
+    }
+    return null;
+  }
+
+  function localHref(href) {
+    if (base && href.indexOf(base + "id/") === 0) {
+      return root + "/" + href.slice(base.length);
+    }
+    if (ontology && href.indexOf(ontology + "#") === 0) {
+      return root + "/def" + href.slice(ontology.length);
+    }
+    return null;
+  }
+
+  function translate(node) {
+    if (node.nodeType === 3) {
+      if (node.parentNode && /^(TEXTAREA|PRE|CODE|SCRIPT|STYLE)$/.test(node.parentNode.nodeName)) {
+        return; // the query and raw responses are the visitor's, not YASGUI's words
+      }
+      var replaced = french(node.nodeValue);
+      if (replaced !== null && replaced !== node.nodeValue) {
+        node.nodeValue = replaced;
+      }
+      return;
+    }
+    if (node.nodeType !== 1 || node.closest(".CodeMirror")) {
+      return;
+    }
+    ["title", "placeholder", "aria-label"].forEach(function (name) {
+      var value = node.getAttribute(name);
+      var replaced = value === null ? null : french(value);
+      if (replaced !== null && replaced !== value) {
+        node.setAttribute(name, replaced);
+      }
+    });
+    if (node.nodeName === "TH" && node.closest(".yasr") && !node.hasAttribute("data-variable")) {
+      var variable = node.textContent.trim();
+      if (Object.prototype.hasOwnProperty.call(columns, variable)) {
+        // marked first: the change below is itself observed, and must not be translated again
+        node.setAttribute("data-variable", variable);
+        node.setAttribute("title", "?" + variable);
+        if (node.textContent !== columns[variable]) {
+          node.textContent = columns[variable];
+        }
+        return;
+      }
+    }
+    if (node.nodeName === "A" && node.getAttribute("href")) {
+      var local = localHref(node.getAttribute("href"));
+      if (local !== null) {
+        node.setAttribute("href", local);
+        node.removeAttribute("target"); // a page of this site: same tab, like every other link
+      }
+    }
+    for (var child = node.firstChild; child; child = child.nextSibling) {
+      translate(child);
+    }
+  }
+
+  // the table's own words, through DataTables' language option, where YASR lets it be set
+  try {
+    var table = Yasgui.Yasr && Yasgui.Yasr.plugins && Yasgui.Yasr.plugins.table;
+    if (table && table.defaults) {
+      table.defaults.tableConfig = table.defaults.tableConfig || {};
+      table.defaults.tableConfig.language = {
+        search: "Rechercher :",
+        info: "Lignes _START_ à _END_ sur _TOTAL_",
+        infoEmpty: "Aucune ligne",
+        infoFiltered: "(filtrées parmi _MAX_)",
+        emptyTable: "Aucune donnée",
+        zeroRecords: "Aucune ligne ne correspond",
+        lengthMenu: "_MENU_ lignes par page",
+        loadingRecords: "Chargement…",
+        paginate: { first: "Premier", last: "Dernier", next: "Suivant", previous: "Précédent" }
+      };
+      table.defaults.openIriInNewWindow = false;
+    }
+  } catch (err) {
+    // an older or newer bundle without these defaults: the observer below still translates
+  }
   var named = Array.prototype.slice.call(document.querySelectorAll("aside.named a[data-query]"));
   var current = document.querySelector("aside.named li.current a[data-query]");
   // what the server rendered for the form's query: replaced by YASR once YASGUI runs a query
@@ -65,6 +231,27 @@
       window.console.error("YASGUI could not start; the plain form stays", err);
     }
     return;
+  }
+
+  translate(host);
+  if (typeof MutationObserver === "function") {
+    new MutationObserver(function (mutations) {
+      mutations.forEach(function (mutation) {
+        if (mutation.type === "characterData") {
+          translate(mutation.target);
+        } else if (mutation.type === "attributes") {
+          translate(mutation.target);
+        } else {
+          Array.prototype.forEach.call(mutation.addedNodes, translate);
+        }
+      });
+    }).observe(host, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      attributes: true,
+      attributeFilter: ["title", "placeholder", "aria-label", "href"]
+    });
   }
 
   host.appendChild(downloads); // below the editor and its results, in the same grid cell
