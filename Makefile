@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup vendor run build test lint typecheck check-extract browser clean
+.PHONY: setup vendor run build test lint typecheck check-extract browser engines clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,15 @@ browser:
 	  echo "installing Debian's chromium for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup lint typecheck check-extract browser
+# the real-engine tests (tests/publish/test_real_engines.py) need a real Virtuoso: Debian's package,
+# installed when missing (as root); Oxigraph server comes with the dev dependencies (the oxigraph wheel)
+engines:
+	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	  echo "installing Debian's virtuoso-opensource for the real-engine tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    virtuoso-opensource >/dev/null; }
+
+test: setup lint typecheck check-extract browser engines
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -217,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--to", metavar="URL", help="push the named graphs to this Graph Store endpoint instead")
     p.add_argument("--query-url", metavar="URL", help="its SPARQL query endpoint (to verify the counts)")
-    p.add_argument("--update-url", metavar="URL", help="its SPARQL update endpoint (staging graph + MOVE)")
+    p.add_argument(
+        "--update-url", metavar="URL", help="its SPARQL update endpoint (staging graph, then a copy)"
+    )
     p.add_argument("--no-staging", action="store_true", help="PUT straight into each graph (no staging)")
     p.add_argument("--user", help="user (password: BASSIN_KG_PUBLISH_TOKEN; without --user it is a bearer)")
     p.add_argument("--digest", action="store_true", help="HTTP Digest instead of Basic for --user (Virtuoso)")
@@ -230,6 +232,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--store", type=Path, help="store to serve (default: the last build)")
+    p.add_argument(
+        "--sparql-endpoint",
+        metavar="URL",
+        help="run the queries on this remote SPARQL 1.1 query endpoint instead of the local store "
+        "(the graphs of the release were pushed there with `publish --to`)",
+    )
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--query-timeout", type=float, help="seconds before a query is stopped (default 10)")
     p.add_argument(
@@ -253,6 +261,7 @@ def settings_from_args(args: argparse.Namespace, environ: dict[str, str] | None 
         build_dir=args.build_dir,
         store=getattr(args, "store", None),
         host=getattr(args, "host", None),
+        sparql_endpoint=getattr(args, "sparql_endpoint", None),
         port=getattr(args, "port", None),
         query_timeout=getattr(args, "query_timeout", None),
         enable_update=True if getattr(args, "enable_update", False) else None,

@@ -33,6 +33,8 @@ class Settings:
     build_dir: Path | None = None
     #: the store ``serve`` and ``query`` open; default: the store of the last successful build
     store: Path | None = None
+    #: ``serve`` runs its queries on this remote SPARQL 1.1 query endpoint instead of the local store
+    sparql_endpoint: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     #: seconds a SPARQL query may run before it is stopped

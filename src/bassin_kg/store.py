@@ -5,12 +5,15 @@ Also the conversion of its terms to rdflib's and back.
 
 from __future__ import annotations
 
+import http.client
+import socket
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from email.message import Message
 from http.client import HTTPException
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -122,11 +125,26 @@ class HttpError(BassinKgError):
         return retry_server_errors(self.status)
 
 
+class _AnyUri(urllib.request.HTTPPasswordMgr):
+    """The one user and password of a client, for every URL it sends to (store, query, update…)."""
+
+    def __init__(self, user: str, password: str) -> None:
+        super().__init__()
+        self.credentials = (user, password)
+
+    def find_user_password(self, realm: str | None, authuri: str) -> tuple[str, str]:
+        return self.credentials
+
+
 class HttpClient:
     """HTTP with a timeout, bounded retries with exponential backoff, and optional authentication.
 
     The one HTTP client of the project (standard library only): the Graph Store push and the INSEE
-    lookup both send through it.
+    lookup both send through it. Requests go through :mod:`http.client`, not urllib, because a server
+    may answer (401, 413…) and close the connection while a large body is still being sent (Virtuoso
+    does): the answer is read after a failed send, so the client hears the refusal, not a broken pipe.
+    With ``digest`` (user, password) every request answers the server's Digest challenge; the last
+    challenge's nonce is reused (the nonce count goes up), so a large body is not sent twice.
     """
 
     def __init__(
@@ -137,7 +155,7 @@ class HttpClient:
         backoff: float,
         sleep: Callable[[float], None] = time.sleep,
         headers: dict[str, str] | None = None,
-        handlers: Sequence[urllib.request.BaseHandler] = (),
+        digest: tuple[str, str] | None = None,
         retry_on: Callable[[int | None], bool] = retry_server_errors,
     ) -> None:
         if retries < 0:
@@ -147,7 +165,9 @@ class HttpClient:
         self.backoff = backoff
         self.sleep = sleep
         self.headers = dict(headers or {})
-        self.opener = urllib.request.build_opener(*handlers)
+        self.digest = urllib.request.HTTPDigestAuthHandler(_AnyUri(*digest)) if digest else None
+        #: the server's last Digest challenge (realm, nonce…), reused for the next requests
+        self.challenge: dict[str, str] | None = None
         self.retry_on = retry_on
         #: requests sent so far, retries included
         self.requests = 0
@@ -176,44 +196,102 @@ class HttpClient:
         for attempt in range(attempts):
             if attempt:
                 self.pause(attempt)
-            request = urllib.request.Request(
-                url, data=body, method=method, headers={**self.headers, **headers}
-            )
             self.requests += 1
             try:
-                with self.opener.open(request, timeout=self.timeout) as response:
-                    return int(response.status), bytes(response.read())
-            except urllib.error.HTTPError as exc:
-                text = exc.read()[:300].decode("utf-8", "replace").strip()
-                last = f"HTTP {exc.code} {exc.reason}" + (f": {text}" if text else "")
-                error = HttpError(f"{method} {url}: {last}", status=exc.code)
-                error.reason = f"{exc.reason}" + (f": {text}" if text else "")
-                if not self.retry_on(exc.code):
-                    raise error from None
-            except (urllib.error.URLError, TimeoutError, ConnectionError, HTTPException) as exc:
+                status, reason, answer = self._authenticated(method, url, body, {**self.headers, **headers})
+            except (OSError, HTTPException) as exc:
                 error = self._no_answer(method, url, exc)
+            else:
+                if status < 400:
+                    return status, answer
+                text = answer[:300].decode("utf-8", "replace").strip()
+                last = f"HTTP {status} {reason}" + (f": {text}" if text else "")
+                error = HttpError(f"{method} {url}: {last}", status=status)
+                error.reason = f"{reason}" + (f": {text}" if text else "")
+                if not self.retry_on(status):
+                    raise error from None
             reached = reached or error.reached
         suffix = f" (after {attempts} attempt(s))" if attempts > 1 else ""
         final = HttpError(f"{error}{suffix}", status=error.status, reached=reached, timed_out=error.timed_out)
         final.reason = error.reason
         raise final
 
+    def _authenticated(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, str, bytes]:
+        """One exchange; with Digest, signed with the last challenge's nonce, and once more on a new one."""
+        signed = self._signed(method, url, body, headers)
+        status, reason, answer_headers, answer = self._exchange(method, url, body, signed)
+        challenge = answer_headers.get("WWW-Authenticate", "")
+        if status == 401 and self.digest is not None and challenge.lower().startswith("digest "):
+            self.challenge = urllib.request.parse_keqv_list(
+                [part for part in urllib.request.parse_http_list(challenge.split(" ", 1)[1]) if part]
+            )
+            resigned = self._signed(method, url, body, headers)
+            if resigned is not headers:
+                status, reason, answer_headers, answer = self._exchange(method, url, body, resigned)
+        return status, reason, answer
+
+    def _signed(self, method: str, url: str, body: bytes | None, headers: dict[str, str]) -> dict[str, str]:
+        """``headers`` with a Digest ``Authorization`` for the known challenge (the same dict without)."""
+        if self.digest is None or self.challenge is None:
+            return headers
+        request = urllib.request.Request(url, data=body, method=method)
+        authorization = self.digest.get_authorization(request, self.challenge)
+        if not authorization:
+            return headers
+        # get_authorization gives the parameters only; urllib's own retry adds the scheme
+        return {**headers, "Authorization": f"Digest {authorization}"}
+
+    def _exchange(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, str, Message, bytes]:
+        """Send one request and read its answer, even when the server closed while the body was sent."""
+        parts = urlsplit(url)
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection = kind(parts.hostname or "", parts.port, timeout=self.timeout)
+        try:
+            connection.putrequest(method, urlunsplit(("", "", parts.path or "/", parts.query, "")))
+            for name, value in headers.items():
+                connection.putheader(name, value)
+            if body is not None:
+                connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders()
+            send_error: OSError | None = None
+            if body:
+                try:
+                    connection.send(body)
+                except (BrokenPipeError, ConnectionResetError) as exc:
+                    # a server refusing the request may answer and close before reading it all
+                    send_error = exc
+            try:
+                response = connection.getresponse()
+            except (OSError, HTTPException):
+                if send_error is not None:
+                    raise send_error from None
+                raise
+            return response.status, response.reason, response.headers, response.read()
+        finally:
+            connection.close()
+
     def _no_answer(self, method: str, url: str, exc: OSError | HTTPException) -> HttpError:
-        reason = getattr(exc, "reason", exc) if isinstance(exc, urllib.error.URLError) else exc
-        if isinstance(reason, ConnectionRefusedError):
+        if isinstance(exc, ConnectionRefusedError):
             error = HttpError(f"{method} {url}: no answer (connection refused)", reached=False)
-            error.reason = f"connection refused ({reason})"
-        elif isinstance(reason, TimeoutError):
+            error.reason = f"connection refused ({exc})"
+        elif isinstance(exc, socket.gaierror):  # the name does not resolve: nothing was sent
+            error = HttpError(f"{method} {url}: no answer (unknown host: {exc})", reached=False)
+            error.reason = f"unknown host ({exc})"
+        elif isinstance(exc, TimeoutError):
             error = HttpError(
                 f"{method} {url}: no answer within the {self.timeout:g} s timeout", timed_out=True
             )
             error.reason = f"no answer within {self.timeout:g} s"
-        elif isinstance(reason, ConnectionError):  # RemoteDisconnected among them
-            error = HttpError(f"{method} {url}: no answer (the server closed the connection: {reason})")
-            error.reason = f"the server closed the connection ({reason})"
+        elif isinstance(exc, ConnectionError | http.client.RemoteDisconnected):
+            error = HttpError(f"{method} {url}: no answer (the server closed the connection: {exc})")
+            error.reason = f"the server closed the connection ({exc})"
         else:
-            error = HttpError(f"{method} {url}: no answer ({reason})")
-            error.reason = f"{reason}"
+            error = HttpError(f"{method} {url}: no answer ({exc})")
+            error.reason = f"{exc}"
         return error
 
 

@@ -6,10 +6,12 @@ Each test that changes a build copies it first (``fresh_build``); the shared one
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import re
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,27 @@ class FlakyStore:
     graphs: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
+    #: (user, password) that every request must prove with HTTP Digest, as Fuseki with auth does
+    digest: tuple[str, str] | None = None
+    #: answer 401 and close before reading a PUT's body, as Virtuoso does
+    refuse_early: bool = False
+
+
+REALM = "synthetic"
+
+
+def digest_ok(header: str, method: str, user: str, password: str) -> bool:
+    """Whether ``header`` is a valid RFC 2617 Digest (qop=auth, MD5) answer for ``user``."""
+    if not header.startswith("Digest "):
+        return False
+    fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[len("Digest ") :]))
+
+    def md5(text: str) -> str:
+        return hashlib.md5(text.encode()).hexdigest()
+
+    ha1, ha2 = md5(f"{user}:{REALM}:{password}"), md5(f"{method}:{fields.get('uri', '')}")
+    expected = md5(f"{ha1}:{fields.get('nonce')}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
+    return fields.get("username") == user and fields.get("response") == expected
 
 
 @pytest.fixture
@@ -106,12 +129,29 @@ def flaky_store() -> Iterator[FlakyStore]:
             self.end_headers()
             self.wfile.write(body)
 
+        def _refused(self, method: str) -> bool:
+            """Answer 401 with a Digest challenge unless the request proves the password."""
+            header = self.headers.get("Authorization", "")
+            state.authorizations.append(header)
+            if state.digest is None or digest_ok(header, method, *state.digest):
+                return False
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", f'Digest realm="{REALM}", nonce="n0nce", qop="auth"')
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            return True
+
         def do_PUT(self) -> None:
+            if state.refuse_early and self._refused("PUT"):
+                return  # the body is never read: the client is still sending it when the socket closes
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if not state.refuse_early and self._refused("PUT"):
+                return
             parts = urlsplit(self.path)
             graph = parse_qs(parts.query)["graph"][0]
-            body = self.rfile.read(int(self.headers["Content-Length"]))
             state.requests.append(("PUT", graph))
-            state.authorizations.append(self.headers.get("Authorization", ""))
             if graph in state.failing:
                 self._reply(500, b"synthetic failure")
                 return
@@ -120,6 +160,8 @@ def flaky_store() -> Iterator[FlakyStore]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            if state.digest is not None and self._refused("POST"):
+                return
             query = unquote(parse_qs(body)["query"][0])
             graph = re.search(r"GRAPH <([^>]+)>", query)
             assert graph is not None

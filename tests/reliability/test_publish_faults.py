@@ -135,7 +135,7 @@ def classify(method: str, path: str, body: bytes) -> Request:
         return Request("count", found.group(1) if found else "")
     if "update" in form:
         text = form["update"][0]
-        if (move := re.match(r"MOVE <[^>]+> TO <([^>]+)>", text)) is not None:
+        if (move := re.match(r"CLEAR SILENT GRAPH <([^>]+)>", text)) is not None:
             return Request("move", move.group(1))
         if (drop := re.match(r"DROP SILENT GRAPH <([^>]+)>", text)) is not None:
             return Request("drop", drop.group(1))

@@ -8,11 +8,13 @@ read it from ``request.app.state``, so several apps (tests, workers) never share
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import anyio.to_thread
 import pyoxigraph as ox
@@ -25,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bassin_kg.errors import UsageError
+from bassin_kg.errors import StoreError, UsageError
 from bassin_kg.namespaces import PREFIXES
 from bassin_kg.release import release_id
 from bassin_kg.settings import ENV_PREFIX, Settings
@@ -36,6 +38,7 @@ from bassin_kg.web.security import ALWAYS, SecurityHeaders
 from bassin_kg.web.serving.engine import Engine, InProcessEngine, ProcessEngine, open_store
 from bassin_kg.web.serving.fastpath import SparqlFastPath
 from bassin_kg.web.serving.releases import PinRelease, ReleaseEngine
+from bassin_kg.web.serving.remote_engine import RemoteEngine, discover_graphs, release_graphs
 from bassin_kg.web.sparql import SparqlService
 from bassin_kg.web.updates import ReleasingEngine, check_store_given
 
@@ -160,7 +163,9 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     """
     _check_update_settings(settings)
     engine: Engine
-    if store is None:
+    if settings.sparql_endpoint and store is None:
+        engine, release = _remote_engine(settings)
+    elif store is None:
         path = settings.store_path
         # fail now with a clear message rather than in a worker later; the handle is closed at once
         probe = open_store(path, writable=False)
@@ -248,6 +253,35 @@ def create_app(settings: Settings, *, store: ox.Store | None = None) -> FastAPI:
     return app
 
 
+def _remote_engine(settings: Settings) -> tuple[RemoteEngine, str]:
+    """The engine of ``--sparql-endpoint`` and the release it serves (its graphs make every query's dataset).
+
+    The graphs are the release's beside the store path when there is one (its dumps, VoID and catalogue
+    are served too); otherwise they are listed on the endpoint.
+    """
+    endpoint = settings.sparql_endpoint
+    assert endpoint is not None
+    if settings.enable_update:
+        raise UsageError("--enable-update edits the local store: not with --sparql-endpoint")
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(
+            f"--sparql-endpoint {endpoint!r} is not an http(s) URL of a SPARQL query endpoint "
+            "(e.g. http://host:8890/sparql)"
+        )
+    graphs = release_graphs(settings.store_path) or discover_graphs(endpoint, settings.base_iri)
+    if not graphs:
+        raise StoreError(
+            f"the SPARQL endpoint {endpoint} holds no graph under {settings.base_iri}: push first"
+        )
+    if (settings.store_path.resolve().parent / "release.json").is_file():
+        release = release_id(settings.store_path)
+    else:  # what the endpoint serves can change under us: the ETag names only the endpoint and graphs
+        release = hashlib.sha256("\0".join((endpoint, *graphs)).encode()).hexdigest()[:16]
+    engine = RemoteEngine(endpoint, graphs, settings.max_concurrent_queries, prefixes=PREFIXES)
+    return engine, release
+
+
 def _one_operation_per_method(app: FastAPI) -> None:
     """Give each method of a documented route its own OpenAPI operation.
 
@@ -324,7 +358,10 @@ def run_server(settings: Settings, *, workers: int = 1) -> None:
     if settings.enable_update:
         raise UsageError("--enable-update serves a single writer: use --workers 1")
     # validate in the parent, so a bad store is one clear error instead of one per worker
-    open_store(settings.store_path, writable=False)
+    if settings.sparql_endpoint:
+        _remote_engine(settings)
+    else:
+        open_store(settings.store_path, writable=False)
     os.environ.update(settings_to_env(settings))
     uvicorn.run(
         "bassin_kg.web.app:app_from_env",

@@ -115,9 +115,15 @@ def _properties(
 ) -> list[Property]:
     result = []
     for predicate, values in table.items():
-        shown = sorted((labels.show(v) for v in values), key=lambda s: (not s.numeric, s.text.lower()))
+        # the IRI breaks ties between equal labels: the same page whatever order the engine gives
+        shown = sorted(
+            (labels.show(v) for v in values),
+            key=lambda s: (not s.numeric, s.text.lower(), s.title or "", s.href or ""),
+        )
         result.append(Property(labels.show(predicate), shown))
-    result.sort(key=lambda p: _predicate_order(p.predicate.title or "", p.predicate.text))
+    result.sort(
+        key=lambda p: (*_predicate_order(p.predicate.title or "", p.predicate.text), p.predicate.title or "")
+    )
     return result
 
 
