@@ -219,10 +219,11 @@ def test_one_dataset_per_source_and_the_endpoint_as_a_service(
     period = catalog.value(source_iri(iris, "bmo-2024"), DCTERMS.temporal)
     assert catalog.value(period, DCAT.startDate) == Literal("2024-01-01", datatype=XSD.date)
     assert catalog.value(period, DCAT.endDate) == Literal("2024-12-31", datatype=XSD.date)
-    # graphs with no dates of their own cover the years of the figures that use their terms:
-    # the FAP-2021 concepts of the BMO 2024 observations, the ontology's measures of 2018 and 2024
+    # graphs with no dates of their own cover the years of the figures that use their terms: the
+    # FAP-2009 concepts of the deck's 2018 observations and the FAP-2021 ones of BMO 2024, the
+    # ontology's measures of 2018 and 2024
     for key, start, end in (
-        ("metiers", "2024-01-01", "2024-12-31"),
+        ("metiers", "2018-01-01", "2024-12-31"),
         ("ontologie", "2018-01-01", "2024-12-31"),
     ):
         period = catalog.value(source_iri(iris, key), DCTERMS.temporal)
