@@ -3,9 +3,8 @@
 ``bassin-kg serve`` runs over the real build (real_graph.py), published (catalogue, VoID, dumps) as
 ``make run`` publishes it, with the YASGUI bundle of ``node_modules``. From ``/``:
 
-- the links up to depth 2 are fetched (HTTP, a few at a time): all of them at depths 0 and 1, and
-  :data:`PER_KIND` of each kind at depth 2 (the rest share their template and route); each must
-  answer 200, and each HTML page must be free of the English phrases of :data:`ENGLISH`;
+- every link up to depth 2 is fetched (HTTP, a few at a time); each must answer 200, and each HTML
+  page must be free of the English phrases of :data:`ENGLISH`;
 - the pages at depth 0 and 1, one page of each kind found at depth 2, and one page of each kind of
   :data:`ONE_OF_EACH_KIND` are loaded in Chromium: no console error, no refused or failed load, no
   English on the rendered page (YASGUI's words included);
@@ -105,8 +104,6 @@ ONE_OF_EACH_KIND = (
     "/.well-known/void",
     "/dist/",
 )
-#: links of one kind fetched at depth 2 (all of them at depths 0 and 1)
-PER_KIND = 15
 SCREENSHOTS = {
     "accueil": "/",
     "bassin-minier": "/id/territoire/bassin-minier",
@@ -189,25 +186,12 @@ def _kind(path: str) -> str:
     return kind + (suffix.group(0) if suffix else "") + (f"?format={fmt.group(1)}" if fmt else "")
 
 
-def _sample(paths: list[str], per_kind: int) -> list[str]:
-    """At most ``per_kind`` paths of each kind, spread over the sorted list (the same ones every run)."""
-    by_kind: dict[str, list[str]] = {}
-    for path in sorted(paths):
-        by_kind.setdefault(_kind(path), []).append(path)
-    kept = []
-    for same in by_kind.values():
-        step = max(1, len(same) / per_kind)
-        kept += [same[int(i * step)] for i in range(min(per_kind, len(same)))]
-    return kept
-
-
 @pytest.fixture(scope="module")
 def crawl(server: str) -> tuple[dict[str, Fetched], dict[str, int], float]:
     """The pages to depth 2 from ``/``: what each answered, and its depth.
 
-    Every link at depths 0 and 1 is fetched. At depth 2 (about 1,200 links, 900 of them pages: each
-    zone links its ~60 communes, each page its four RDF forms) at most :data:`PER_KIND` of each kind
-    are: same template, same route, and the whole crawl stays near half a minute of CI.
+    Every link is fetched, depth 2 included (about 1,200 links, 900 of them pages: each zone links
+    its ~60 communes, each page its four RDF forms); Chromium then loads one page of each kind.
     """
     start = time.monotonic()
     depth = {"/": 0}
@@ -229,10 +213,6 @@ def crawl(server: str) -> tuple[dict[str, Fetched], dict[str, int], float]:
                     if link not in depth:
                         depth[link] = level + 1
                         frontier.append(link)
-            if frontier and depth[frontier[0]] == 2:
-                reached = len(frontier)
-                frontier = _sample(frontier, PER_KIND)
-                print(f"\ncrawl: {reached} links at depth 2, {len(frontier)} fetched ({PER_KIND} per kind)")
     return fetched, depth, time.monotonic() - start
 
 
