@@ -53,6 +53,20 @@ def test_syntax_error(memory_store: ox.Store) -> None:
     assert caught.value.kind == "syntax"
 
 
+class _OutOfMemoryStore:
+    """A store whose evaluation runs out of memory, as a query building huge strings can make it."""
+
+    def query(self, *args: object, **kwargs: object) -> object:
+        raise MemoryError
+
+
+def test_a_query_out_of_memory_is_an_error_for_the_client_not_a_dead_worker() -> None:
+    with pytest.raises(JobError) as caught:
+        execute(_OutOfMemoryStore(), QueryJob("SELECT * { ?s ?p ?o }", "json", None))  # type: ignore[arg-type]
+    assert caught.value.kind == "internal"
+    assert "memory" in caught.value.message
+
+
 def test_without_union_the_default_graph_is_the_stores_own(memory_store: ox.Store) -> None:
     outcome = execute(
         memory_store, QueryJob("SELECT * { ?s ?p ?o }", "json", None, union_default_graph=False)

@@ -225,6 +225,9 @@ def execute(store: ox.Store, job: Job, prefixes: dict[str, str] | None = None) -
         return Outcome(stats=_stats(store))
     except SyntaxError as exc:
         raise JobError("syntax", str(exc)) from None
+    except MemoryError:
+        # a client's query may ask for more than the worker has (nested REPLACE…): answer, don't die
+        raise JobError("internal", "the query needed more memory than this worker has") from None
     except ResultTooLargeError:
         limit = job.max_bytes if isinstance(job, QueryJob) else 0
         raise JobError("too_large", str(limit)) from None
@@ -390,8 +393,6 @@ def worker_main() -> None:
             reply: tuple[str, object] = ("ok", execute(store, job, prefixes))
         except JobError as exc:
             reply = ("error", (exc.kind, exc.message))
-        except Exception as exc:  # whatever a query raises, the worker must go on serving
-            reply = ("error", ("internal", f"{type(exc).__name__}: {exc}"[:300]))
         send.send(reply)
 
 
