@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -81,20 +83,55 @@ def test_catalogue_meets_the_whole_dcat_ap_3_0_1_profile(
             kind = "violation" if results.value(node, SH.resultSeverity) == SH.Violation else "warning"
             found[kind].add((str(results.value(node, SH.focusNode)), str(results.value(node, SH.resultPath))))
     assert found["violation"] == set()
-    # the only recommended properties left out: the geometry of the two places (no source gives one)
-    places = (str(FRANCE), str(iris.bassin_minier()))
-    assert found["warning"] == {(place, str(DCAT[p])) for place in places for p in ("bbox", "centroid")}
+    assert found["warning"] == set()  # the places' geometry included (data/reference/geo)
     assert result.dcat.violations == []
-    assert len(result.dcat.warnings) == 4
+    assert result.dcat.warnings == []
     report = (settings.dist_dir / "dcat-ap-report.txt").read_text()
     profile = "DCAT-AP 3.0.1 (shapes.ttl, range.ttl, shapes_recommended.ttl)"
-    assert f"{profile}: 0 violation(s), 4 warning(s)" in report
-    assert "no source of the project gives one" in report
+    assert f"{profile}: 0 violation(s), 0 warning(s)" in report
     assert "not checked: mdr-vocabularies.shape.ttl" in report
     standard = Graph().parse(settings.dist_dir / "dcat-ap-report.ttl", format="turtle")
     node = standard.value(predicate=RDF.type, object=SH.ValidationReport)
-    assert standard.value(node, SH.conforms) == Literal(False)  # warnings count in sh:conforms
-    assert len(list(standard.objects(node, SH.result))) == 4
+    assert standard.value(node, SH.conforms) == Literal(True)
+    assert list(standard.objects(node, SH.result)) == []
+    # without the contours the two places lack their geometry, and the report says where it comes from
+    data = CatalogInput(date(2025, 1, 1), {"deck": str(iris.graph("deck"))}, {}, result.dumps, {})
+    outcome = check_catalog(catalog_graph(ox.Store(), iris, data), settings.data_dir / "reference")
+    places = (str(FRANCE), str(iris.bassin_minier()))
+    geometry = [w for w in outcome.warnings if " dcat:bbox: " in w or " dcat:centroid: " in w]
+    assert {tuple(w.split(" ")[:2]) for w in geometry} == {
+        (place, f"dcat:{p}:") for place in places for p in ("bbox", "centroid")
+    }
+    assert "come from the contours of data/reference/geo" in "\n".join(outcome.notes)
+
+
+def test_each_place_has_its_box_and_centroid(
+    published: tuple[Settings, PublishResult], catalog: Graph
+) -> None:
+    settings, _result = published
+    iris = Iris(settings.base_iri)
+    for place in (iris.bassin_minier(), FRANCE):
+        assert (place, RDF.type, DCTERMS.Location) in catalog
+        (box,) = catalog.objects(place, DCAT.bbox)
+        (centre,) = catalog.objects(place, DCAT.centroid)
+        assert isinstance(box, Literal)
+        assert isinstance(centre, Literal)
+        # GeoJSON, the datatype data.gouv.fr's harvester reads a spatial coverage from
+        assert box.datatype == URIRef("https://www.iana.org/assignments/media-types/application/vnd.geo+json")
+        geometry = json.loads(str(box))
+        assert geometry["type"] == "Polygon"
+        ring = geometry["coordinates"][0]
+        (west, south), (east, north) = ring[0], ring[2]
+        assert ring == [[west, south], [east, south], [east, north], [west, north], [west, south]]
+        assert centre.datatype == URIRef("http://www.opengis.net/ont/geosparql#wktLiteral")
+        match = re.fullmatch(r"POINT\((-?[0-9.]+) (-?[0-9.]+)\)", str(centre))
+        assert match is not None, centre
+        lon, lat = float(match[1]), float(match[2])
+        assert west < lon < east
+        assert south < lat < north
+    basin_box = json.loads(str(catalog.value(iris.bassin_minier(), DCAT.bbox)))["coordinates"][0]
+    assert basin_box[0] > [2.2, 50.2]
+    assert basin_box[2] < [3.7, 50.7]
 
 
 def test_referenced_resources_carry_the_class_dcat_ap_gives_them(catalog: Graph) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from bassin_kg.errors import ValidationFailed
 from bassin_kg.namespaces import Iris
 from bassin_kg.progress import Progress
-from bassin_kg.publish import dcat, void
+from bassin_kg.publish import dcat, extent, void
 from bassin_kg.publish.dcat import CatalogOptions, ShaclOutcome
 from bassin_kg.release import VALIDATION_FILE, ReleaseDraft, dumps, link_dist, new_release, now_stamp
 from bassin_kg.release.dumps import DumpFile
@@ -114,6 +114,8 @@ def _write(
     store = open_read_only(draft.store_path)
     graphs: dict[str, str] = {name: info["iri"] for name, info in manifest["graphs"].items()}
     graph_sources = {name: list(info.get("sources", [])) for name, info in manifest["graphs"].items()}
+    # read first: a damaged contour file fails the publication before anything is written
+    extents = extent.catalogue_extents(settings.data_dir / "reference")
     with progress.step("dumps"):
         files = dumps.write_dumps(store, dist)
         source_files = {
@@ -132,6 +134,7 @@ def _write(
             dumps=files,
             source_dumps=source_files,
             options=options,
+            extents=extents,
         )
         catalog = dcat.catalog_graph(store, iris, data)
         outcome = dcat.check_catalog(catalog, settings.data_dir / "reference")

@@ -31,6 +31,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
 from bassin_kg.errors import DataError, UsageError
 from bassin_kg.namespaces import BM, PREFIXES, QB, SDMX_DIM, Iris
+from bassin_kg.publish.extent import Extent, PlaceExtents
 from bassin_kg.publish.void import dataset_iri, public_url
 from bassin_kg.release.dumps import DumpFile
 from bassin_kg.sources import registry
@@ -51,6 +52,10 @@ AVAILABILITY = URIRef(AUTHORITY + "planned-availability")
 AVAILABLE = URIRef(AUTHORITY + "planned-availability/AVAILABLE")
 FRANCE = URIRef(AUTHORITY + "country/FRA")
 GZIP = URIRef("https://www.iana.org/assignments/media-types/application/gzip")
+GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+#: the datatype GeoDCAT-AP gives a GeoJSON geometry, and the one data.gouv.fr's harvester reads a
+#: ``dct:spatial`` box from (it skips GeoSPARQL's ``wktLiteral``)
+GEOJSON_LITERAL = URIRef("https://www.iana.org/assignments/media-types/application/vnd.geo+json")
 SPARQL_PROTOCOL = URIRef("https://www.w3.org/TR/sparql11-protocol/")
 AUTHORITY_SPARQL_FORMAT = URIRef(AUTHORITY + "file-type/SPARQLQ")
 
@@ -110,8 +115,8 @@ NOT_CHECKED = (
 )
 #: why a recommended property is left out: result path -> the reason, printed under the warnings
 KNOWN_GAPS = {
-    DCAT.bbox: "dcat:bbox and dcat:centroid of a dct:Location need its geometry: no source of the project "
-    "gives one (neither for the basin nor for France), and the catalogue does not invent it",
+    DCAT.bbox: "dcat:bbox and dcat:centroid of a dct:Location come from the contours of data/reference/geo "
+    "(publish/extent.py); this catalogue was built without them",
 }
 
 #: producers of the official sources (dct:creator of the datasets derived from their files)
@@ -164,6 +169,8 @@ class CatalogInput:
     #: source key -> its own dump
     source_dumps: Mapping[str, DumpFile]
     options: CatalogOptions = field(default_factory=CatalogOptions)
+    #: bounding box and centroid of the basin and of France (``extent.catalogue_extents``)
+    extents: PlaceExtents | None = None
 
 
 def catalog_iri(iris: Iris) -> URIRef:
@@ -229,7 +236,7 @@ def catalog_graph(store: ox.Store, iris: Iris, data: CatalogInput) -> Graph:
     add((catalog, DCTERMS.spatial, iris.bassin_minier()))
     add((catalog, DCAT.themeTaxonomy, THEMES))
     add((catalog, DCAT.service, service))
-    _referenced(graph, iris)
+    _referenced(graph, iris, data.extents)
 
     add((publisher, RDF.type, FOAF.Agent))
     add((publisher, FOAF.name, Literal(data.options.publisher)))
@@ -395,13 +402,16 @@ def _concept(graph: Graph, concept: URIRef) -> None:
         graph.add((concept, SKOS.prefLabel, Literal(text, lang=lang)))
 
 
-def _referenced(graph: Graph, iris: Iris) -> None:
+def _referenced(graph: Graph, iris: Iris, extents: PlaceExtents | None) -> None:
     """The classes DCAT-AP 3.0.1 gives the resources every catalogue points to (``range.ttl``)."""
     add = graph.add
     add((URIRef(iris.base), RDF.type, FOAF.Document))  # homepage and landing page
     add((LANGUAGE.FRA, RDF.type, DCTERMS.LinguisticSystem))
     for place in (iris.bassin_minier(), FRANCE):
         add((place, RDF.type, DCTERMS.Location))
+    if extents is not None:
+        _located(graph, iris.bassin_minier(), extents.basin)
+        _located(graph, FRANCE, extents.france)
     add((THEMES, RDF.type, SKOS.ConceptScheme))
     for text, lang in THEME_TAXONOMY_TITLE:
         add((THEMES, DCTERMS.title, Literal(text, lang=lang)))
@@ -409,6 +419,15 @@ def _referenced(graph: Graph, iris: Iris) -> None:
     add((SPARQL_PROTOCOL, DCTERMS.title, Literal("SPARQL 1.1 Protocol", lang="en")))
     add((AUTHORITY_SPARQL_FORMAT, RDF.type, DCTERMS.MediaTypeOrExtent))
     add((GZIP, RDF.type, DCTERMS.MediaType))
+
+
+def _located(graph: Graph, place: URIRef, extent: Extent) -> None:
+    """A place's box as GeoJSON (what data.gouv.fr reads) and its centroid as GeoSPARQL WKT (DCAT's example).
+
+    One literal each: DCAT-AP 3.0.1 allows at most one ``dcat:bbox`` and one ``dcat:centroid``.
+    """
+    graph.add((place, DCAT.bbox, Literal(extent.bbox_geojson(), datatype=GEOJSON_LITERAL)))
+    graph.add((place, DCAT.centroid, Literal(extent.centroid_wkt(), datatype=GSP.wktLiteral)))
 
 
 def _texts(graph: Graph, node: URIRef, prop: URIRef, texts: tuple[str, str]) -> None:
