@@ -221,7 +221,7 @@ def test_render_groups_by_severity_with_counts() -> None:
     assert text.index("Violations (4):") < text.index("Warnings (1):")
     # focus as a prefixed name or IRI, then the property path, the message and the source
     assert f"<{BASE_ID}acteur/pole-fictif>  ^bm:mentionne  [data/curated/actors.csv:2]" in text
-    assert "fr: Aucun élément de la plaquette ne mentionne cet acteur" in text
+    assert "fr: Aucun élément du diaporama ne mentionne cet acteur" in text
     assert "en: No deck item mentions this actor" in text
     # an anonymous property shape is named by the node shape that holds it
     assert "(sh:MinCountConstraintComponent in bmsh:ActeurShape)" in text

@@ -134,12 +134,12 @@ def test_series_chart_is_accessible_and_needs_no_style() -> None:
             point("2018-Q1", 100.0, "100"), point("2018-Q2", 105.5, "105,5"), point("2018-Q3", 90.0, "90")
         ),
         "salariés",
-        Marker("2018-Q2", "2e trimestre 2018 : chômage 10,7 % (plaquette)"),
+        Marker("2018-Q2", "2e trimestre 2018 : chômage 10,7 % (diaporama)"),
     )
     assert chart is not None
     svg = str(chart.svg)
     assert 'role="img" aria-labelledby="chart-s-title chart-s-desc"' in svg
-    assert "chômage 10,7 % (plaquette)" in svg  # the marker's text is drawn
+    assert "chômage 10,7 % (diaporama)" in svg  # the marker's text is drawn
     assert " style=" not in svg
     assert "<style" not in svg
     assert "<script" not in svg

@@ -87,21 +87,21 @@ DATASET_UNEMPLOYMENT = "deck-chomage"
 #: dataset name -> (title fr, title en)
 DATASETS = {
     DATASET_PROJECTS: (
-        "Projets de recrutement : les cinq premiers métiers de chaque zone (plaquette 2019)",
+        "Projets de recrutement : les cinq premiers métiers de chaque zone (diaporama 2019)",
         "Recruitment projects: the top five occupations of each zone (2019 deck)",
     ),
     DATASET_DIFFICULTIES: (
-        "Difficultés de recrutement : les cinq premiers métiers de chaque zone (plaquette 2019)",
+        "Difficultés de recrutement : les cinq premiers métiers de chaque zone (diaporama 2019)",
         "Recruitment difficulties: the top five occupations of each zone (2019 deck)",
     ),
     DATASET_UNEMPLOYMENT: (
-        "Taux de chômage des zones d'emploi du bassin minier (plaquette 2019)",
+        "Taux de chômage des zones d'emploi du bassin minier (diaporama 2019)",
         "Unemployment rate of the mining basin's employment zones (2019 deck)",
     ),
 }
 SCHEMES = {
-    "metiers-deck": ("Métiers nommés par la plaquette", "Occupations named by the deck"),
-    "secteurs": ("Secteurs d'activité de la plaquette", "Sectors of the deck"),
+    "metiers-deck": ("Métiers nommés par le diaporama", "Occupations named by the deck"),
+    "secteurs": ("Secteurs d'activité du diaporama", "Sectors of the deck"),
     "types-acteurs": ("Types d'acteurs", "Actor types"),
 }
 FRENCH_MONTHS = {m: i + 1 for i, m in enumerate(MONTHS)}
@@ -747,14 +747,14 @@ SOURCE = Source(
             "plaquette",
             ("deck",),
             title=(
-                "Trajectoire économique des territoires du bassin minier (plaquette du 8 avril 2019)",
+                "Trajectoire économique des territoires du bassin minier (diaporama du 8 avril 2019)",
                 "Economic trajectory of the mining basin's territories (slide deck of 8 April 2019)",
             ),
             description=(
                 "Forces, faiblesses, opportunités et menaces des quatre zones d'emploi du bassin minier "
                 "(Béthune-Bruay, Lens-Hénin, Douaisis, Valenciennois), acteurs, secteurs, principaux projets "
                 "de recrutement et métiers difficiles à recruter en 2018, taux de chômage au 2e trimestre "
-                "2018 ; chaque élément renvoie à la ligne de la plaquette dont il provient.",
+                "2018 ; chaque élément renvoie à la ligne du diaporama dont il provient.",
                 "Strengths, weaknesses, opportunities and threats of the four employment zones of the mining "
                 "basin, actors, sectors, main recruitment projects and hard-to-fill occupations in 2018, "
                 "unemployment rates in 2018 Q2; each item points to the line of the deck it comes from.",
