@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -274,6 +275,38 @@ def test_rome_code_to_figures_in_two_triple_patterns(client: TestClient) -> None
             }} GROUP BY ?code""",
     )
     assert {r["code"]: int(r["total"]) for r in rows} == dict(wanted)
+
+
+def test_the_rome_query_gives_one_row_per_bassin_with_the_sum_of_its_departements(
+    client: TestClient, national: National
+) -> None:
+    # what a user clicks: the named query from a ROME code; K1302 leads to FAP-2021 T2A60 (same code)
+    answer = client.get("/queries/territoires-rome", params={"rome": "K1302", "format": "csv"})
+    assert answer.status_code == 200, answer.text
+    rows = [r for r in csv.DictReader(io.StringIO(answer.text)) if r["source"] == "BMO 2024"]
+    assert {r["fap2021"] for r in rows} == {"T2A60"}
+    # the file's own cells: every (bassin, département) part of T2A60, a secret cell as "secret"
+    cells = national.cells
+    bassin, name, dept, occupation, met = (
+        cells.column(c) for c in ("BE24", "NOMBE24", "Dept", "Code métier BMO", "met")
+    )
+    parts: dict[str, dict[str, int | None]] = defaultdict(dict)
+    names: dict[str, str] = {}
+    for row in cells.rows:
+        if str(row[occupation]) == "T2A60":
+            parts[str(row[bassin])][str(row[dept])] = _count(row[met])
+            names[str(row[bassin])] = str(row[name]).strip()
+    assert any(len(p) > 1 for p in parts.values()), "some bassins of T2A60 span départements"
+    assert len(rows) == len(parts)  # one row per bassin, not per département
+    by_name = {r["territory"]: r for r in rows}
+    assert len(by_name) == len(rows)
+    for code, by_dept in parts.items():
+        row = by_name[names[code]]
+        shown = dict(part.split(" : ") for part in row["departements"].split(" ; "))
+        assert shown == {d: "secret" if n is None else str(n) for d, n in by_dept.items()}, code
+        known = [n for n in by_dept.values() if n is not None]
+        # the bassin's total when every part is known; none when one is under secrecy
+        assert row["projects"] == (str(sum(known)) if len(known) == len(by_dept) else ""), code
 
 
 # --- the same table as CSV -----------------------------------------------------------------------------

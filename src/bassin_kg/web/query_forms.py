@@ -58,6 +58,7 @@ COLUMN_LABELS: dict[str, str] = {
     "deckChange1y": "évolution sur un an, diaporama (points)",
     "deckRate": "taux de chômage, diaporama (%)",
     "deckZone": "zone d'emploi du diaporama",
+    "departements": "départements (projets)",
     "difficultShare2024": "part des projets jugés difficiles 2024 (%)",
     "effectifsBrut": "effectifs salariés (bruts)",
     "effectifsCvs": "effectifs salariés (CVS)",
