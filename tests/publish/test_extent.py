@@ -173,6 +173,8 @@ def test_literals_are_geojson_and_wkt() -> None:
         "coordinates": [[[2.5, 50.0], [3.75, 50.0], [3.75, 50.5], [2.5, 50.5], [2.5, 50.0]]],
     }
     assert box.centroid_wkt() == "POINT(3.1 50.25)"
+    near_zero = Extent(west=-1.0, south=-1.0, east=1.0, north=1.0, centroid=(0.00001, -2.5), area_km2=1.0)
+    assert near_zero.centroid_wkt() == "POINT(0.00001 -2.5)"  # no exponent in WKT
 
 
 # --- bad input ---------------------------------------------------------------------------------------

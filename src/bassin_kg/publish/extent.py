@@ -61,8 +61,9 @@ class Extent:
         return json.dumps({"type": "Polygon", "coordinates": [ring]}, separators=(",", ":"))
 
     def centroid_wkt(self) -> str:
-        lon, lat = self.centroid
-        return f"POINT({lon!r} {lat!r})"
+        # fixed-point: WKT has no exponent notation (repr would write 1e-05)
+        lon, lat = (f"{v:.{DECIMALS}f}".rstrip("0").rstrip(".") for v in self.centroid)
+        return f"POINT({lon} {lat})"
 
 
 @dataclass(frozen=True)
