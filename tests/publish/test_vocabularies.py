@@ -61,7 +61,7 @@ def _copy(graph: Graph) -> Graph:
 
 
 def _mdr(texts: list[str]) -> list[str]:
-    return [t for t in texts if t.endswith(f"({MDR_SHAPES})")]
+    return [t for t in texts if f"({MDR_SHAPES})" in t]
 
 
 def test_the_vocabulary_shape_is_the_official_file() -> None:
@@ -175,3 +175,18 @@ def test_a_missing_vocabulary_file_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / VOCABULARIES_DIR).mkdir()
     with pytest.raises(DataError, match="EU vocabulary file not found"):
         vocabulary_graph(tmp_path)
+
+
+def test_a_publisher_of_a_foreign_type_is_not_passed_off_as_inherent(catalog: Graph) -> None:
+    """Only the missing corporate body is inherent: a publisher type outside ADMS shows as such."""
+    broken = _copy(catalog)
+    publisher = next(iter(broken.objects(None, DCTERMS.publisher)))
+    bogus = URIRef("http://example.org/publisher-type/Bogus")  # synthetic
+    broken.remove((publisher, DCTERMS.type, None))
+    broken.add((publisher, DCTERMS.type, bogus))
+    broken.add((bogus, RDF.type, SKOS.Concept))
+    broken.add((bogus, SKOS.prefLabel, Literal("Bogus", lang="en")))
+    warned = [w for w in _mdr(check_catalog(broken, REFERENCE).warnings) if " dcterms:publisher " in w]
+    assert any(w.endswith("failed inside on dcterms:type, skos:inScheme") for w in warned)
+    real = check_catalog(catalog, REFERENCE).warnings
+    assert all(w.endswith("failed inside on skos:inScheme") for w in _mdr(real) if " dcterms:publisher " in w)

@@ -664,6 +664,8 @@ def check_catalog(catalog: Graph, reference_dir: Path) -> ShaclOutcome:
             if gap is not None and severity != SH.Violation:
                 notes.add(gap)
             if shapes_file.name == vocabularies.MDR_SHAPES:
+                if inner := vocabularies.detail_paths(results, result):
+                    text += "; failed inside on " + ", ".join(_short(path) for path in inner)
                 if (defect := vocabularies.known_defect(result_path, value)) is not None:
                     defects.add(text)
                     notes.add(f"{_short(result_path)} ({vocabularies.MDR_SHAPES}): {defect}")

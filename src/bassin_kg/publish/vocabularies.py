@@ -96,22 +96,31 @@ def known_defect(path: object, value: object) -> str | None:
     return defect[1]
 
 
-def inherent_warning(results: Graph, result: Node) -> str | None:
-    """Why the warning ``result`` of the vocabulary shape cannot be avoided, if it cannot.
-
-    Only when what failed is the value's own scheme: a publisher whose ADMS type is wrong also fails
-    (its ``sh:detail`` then has the path ``dct:type``), and that is no inherent warning.
-    """
-    why = INHERENT_WARNINGS.get(URIRef(str(results.value(result, SH.resultPath))))
+def detail_paths(results: Graph, result: Node) -> list[URIRef]:
+    """The paths of the nested results (``sh:detail``, at any depth) that say what failed inside."""
+    paths: set[URIRef] = set()
     todo, seen = list(results.objects(result, SH.detail)), set()
     while todo:
         detail = todo.pop()
         if detail in seen:
             continue
         seen.add(detail)
-        if results.value(detail, SH.resultPath) not in (None, SKOS.inScheme):
-            return None
+        path = results.value(detail, SH.resultPath)
+        if isinstance(path, URIRef):
+            paths.add(path)
         todo.extend(results.objects(detail, SH.detail))
+    return sorted(paths)
+
+
+def inherent_warning(results: Graph, result: Node) -> str | None:
+    """Why the warning ``result`` of the vocabulary shape cannot be avoided, if it cannot.
+
+    Only when what failed inside is the value's own scheme: a publisher whose type is not an ADMS one
+    also fails (a detail on ``dct:type``), and that is no inherent warning.
+    """
+    why = INHERENT_WARNINGS.get(URIRef(str(results.value(result, SH.resultPath))))
+    if why is None or any(path != SKOS.inScheme for path in detail_paths(results, result)):
+        return None
     return why
 
 
