@@ -89,7 +89,7 @@ def test_cli_publish_prints_the_files_and_the_dcat_warnings(
     assert code == 0
     assert "bassin-minier.nt.gz" in out
     assert "sha256" in out
-    assert "shapes_recommended.ttl): 0 violation(s)" in out
+    assert "mdr-vocabularies.shape.ttl): 0 violation(s)" in out
     assert "warning:" in out
     catalog = (settings.dist_dir / "catalog.ttl").read_text()
     assert "Observatoire test" in catalog

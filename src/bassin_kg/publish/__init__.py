@@ -172,6 +172,7 @@ def _write(
             "shapes": list(outcome.checked),
             "violations": len(outcome.violations),
             "warnings": len(outcome.warnings),
+            "known_shape_defects": len(outcome.known_defects),
         },
         "static_site_pages": pages,
     }
