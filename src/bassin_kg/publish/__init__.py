@@ -114,8 +114,6 @@ def _write(
     store = open_read_only(draft.store_path)
     graphs: dict[str, str] = {name: info["iri"] for name, info in manifest["graphs"].items()}
     graph_sources = {name: list(info.get("sources", [])) for name, info in manifest["graphs"].items()}
-    # read first: a damaged contour file fails the publication before anything is written
-    extents = extent.catalogue_extents(settings.data_dir / "reference")
     with progress.step("dumps"):
         files = dumps.write_dumps(store, dist)
         source_files = {
@@ -134,7 +132,7 @@ def _write(
             dumps=files,
             source_dumps=source_files,
             options=options,
-            extents=extents,
+            extents=extent.catalogue_extents(settings.data_dir / "reference"),
         )
         catalog = dcat.catalog_graph(store, iris, data)
         outcome = dcat.check_catalog(catalog, settings.data_dir / "reference")
