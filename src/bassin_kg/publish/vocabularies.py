@@ -55,9 +55,9 @@ KNOWN_SHAPE_DEFECTS: dict[URIRef, tuple[str, str]] = {
 INHERENT_WARNINGS: dict[URIRef, str] = {
     DCTERMS.publisher: "the publisher is the project itself (or the deployment's own body, "
     "--publisher), not a body of the EU corporate-bodies vocabulary; the shape warns on any other publisher",
-    DCTERMS.spatial: "the mining basin is our own territory (id/territoire/bassin-minier): neither the EU "
-    "country, place or continent vocabularies nor GeoNames name it; each dataset also gives country/FRA, "
-    "which the shape accepts",
+    DCTERMS.spatial: "the mining basin is our own territory (id/territoire/bassin-minier): the EU country, "
+    "place and continent vocabularies do not name it, and no source of the project gives a GeoNames "
+    "identifier for it; each dataset also gives country/FRA, which the shape accepts",
 }
 
 
