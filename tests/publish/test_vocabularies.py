@@ -12,7 +12,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SKOS
 
 from bassin_kg.errors import DataError
 from bassin_kg.publish import PublishResult
-from bassin_kg.publish.dcat import LANGUAGE, THEME, check_catalog
+from bassin_kg.publish.dcat import LANGUAGE, THEME, check_catalog, shapes_paths
 from bassin_kg.publish.vocabularies import (
     MDR_SHAPES,
     MDR_SHAPES_DIR,
@@ -173,8 +173,22 @@ def test_the_spdx_result_comes_from_the_pattern_alone() -> None:
 
 def test_a_missing_vocabulary_file_is_a_data_error(tmp_path: Path) -> None:
     (tmp_path / VOCABULARIES_DIR).mkdir()
-    with pytest.raises(DataError, match="EU vocabulary file not found"):
+    with pytest.raises(DataError) as caught:
         vocabulary_graph(tmp_path)
+    first = next(iter(VOCABULARY_FILES))
+    assert str(caught.value) == (
+        f"data/reference/{VOCABULARIES_DIR}/{first}: EU vocabulary file not found. "
+        "restore it from git (origin and licence in data/reference/README.md)"
+    )
+
+
+def test_a_missing_shapes_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(
+        DataError, match=r"^data/reference/dcat-ap-3\.0\.1/shapes\.ttl: DCAT-AP 3\.0\.1 shapes"
+    ):
+        shapes_paths(tmp_path)
+    with pytest.raises(DataError, match=rf"^data/reference/{MDR_SHAPES_DIR}/{MDR_SHAPES}: .* not found"):
+        mdr_shapes_path(tmp_path)
 
 
 def test_a_publisher_of_a_foreign_type_is_not_passed_off_as_inherent(catalog: Graph) -> None:

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
-from bassin_kg.errors import DataError, UsageError
+from bassin_kg.errors import UsageError
 from bassin_kg.namespaces import BM, PREFIXES, QB, SDMX_DIM, Iris
 from bassin_kg.publish import vocabularies
 from bassin_kg.publish.extent import Extent, PlaceExtents
@@ -37,6 +37,7 @@ from bassin_kg.publish.void import dataset_iri, public_url
 from bassin_kg.release.dumps import DumpFile
 from bassin_kg.sources import registry
 from bassin_kg.sources.base import LICENCE_OUVERTE, ODBL, CatalogueEntry
+from bassin_kg.sources.common import reference_file
 
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -630,15 +631,10 @@ class ShaclOutcome:
 
 def shapes_paths(reference_dir: Path) -> list[Path]:
     """The DCAT-AP 3.0.1 shape files under ``reference_dir`` (``data/reference``), all present."""
-    paths = [reference_dir / SHAPES_DIR / name for name in SHAPES_FILES]
-    for path in paths:
-        if not path.is_file():
-            raise DataError(
-                "DCAT-AP 3.0.1 shapes file not found",
-                file=path,
-                hint="restore it from git (see data/reference/README.md)",
-            )
-    return paths
+    return [
+        reference_file(reference_dir, f"{SHAPES_DIR}/{name}", "DCAT-AP 3.0.1 shapes file")
+        for name in SHAPES_FILES
+    ]
 
 
 def check_catalog(catalog: Graph, reference_dir: Path) -> ShaclOutcome:

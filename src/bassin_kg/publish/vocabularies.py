@@ -18,7 +18,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
-from bassin_kg.errors import DataError
+from bassin_kg.sources.common import reference_file
 
 MDR_SHAPES = "mdr-vocabularies.shape.ttl"
 #: beside the three other DCAT-AP 3.0.1 files (``data/reference/dcat-ap-3.0.1/``)
@@ -63,28 +63,18 @@ INHERENT_WARNINGS: dict[URIRef, str] = {
 
 def mdr_shapes_path(reference_dir: Path) -> Path:
     """``mdr-vocabularies.shape.ttl`` under ``reference_dir`` (``data/reference``)."""
-    path = reference_dir / MDR_SHAPES_DIR / MDR_SHAPES
-    if not path.is_file():
-        raise DataError(
-            "DCAT-AP 3.0.1 controlled-vocabulary shapes file not found",
-            file=path,
-            hint="restore it from git (see data/reference/README.md)",
-        )
-    return path
+    return reference_file(
+        reference_dir, f"{MDR_SHAPES_DIR}/{MDR_SHAPES}", "DCAT-AP 3.0.1 controlled-vocabulary shapes file"
+    )
 
 
 def vocabulary_graph(reference_dir: Path) -> Graph:
     """The EU vocabularies (and the SPDX checksum algorithm) the catalogue's concepts come from."""
     graph = Graph()
     for name, syntax in VOCABULARY_FILES.items():
-        path = reference_dir / VOCABULARIES_DIR / name
-        if not path.is_file():
-            raise DataError(
-                "EU vocabulary file not found",
-                file=path,
-                hint="restore it from git (see data/reference/README.md, eu-vocabularies)",
-            )
-        graph.parse(path, format=syntax)
+        graph.parse(
+            reference_file(reference_dir, f"{VOCABULARIES_DIR}/{name}", "EU vocabulary file"), format=syntax
+        )
     return graph
 
 

@@ -148,6 +148,18 @@ def read_table(root: Path, relative: str, columns: Sequence[str], *, hint: str |
         ) from None
 
 
+def reference_file(reference_dir: Path, relative: str, what: str) -> Path:
+    """``reference_dir/relative`` (``data/reference/…``), which must exist; ``what`` names it in the error."""
+    path = reference_dir / relative
+    if not path.is_file():
+        raise DataError(
+            f"{what} not found",
+            file=f"{REFERENCE}/{relative}",
+            hint="restore it from git (origin and licence in data/reference/README.md)",
+        )
+    return path
+
+
 def read_reference(data_dir: Path, name: str, columns: Sequence[str]) -> Table:
     """The table ``data/reference/<name>`` (its origin and licence are in that folder's README)."""
     return read_table(
