@@ -227,6 +227,40 @@ def test_a_position_out_of_range_names_the_feature_and_value(reference_copy: Pat
     assert "latitude in [-90, 90]" in message
 
 
+def _duplicate_first(document: dict[str, list[object]]) -> None:
+    document["features"].append(document["features"][0])
+
+
+def _drop_code(document: dict[str, list[dict[str, dict[str, object]]]]) -> None:
+    del document["features"][5]["properties"]["code"]
+
+
+def _point(document: dict[str, list[dict[str, dict[str, object]]]]) -> None:
+    document["features"][7]["geometry"] = {"type": "Point", "coordinates": [3.0, 50.0]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            _duplicate_first,
+            r"communes-62-pas-de-calais\.geojson: commune code given twice; field 'features\[891\]",
+        ),
+        (_drop_code, r"feature without an INSEE code; field 'features\[5\]\.properties\.code'"),
+        (
+            _point,
+            r"not a Polygon or MultiPolygon; "
+            r"field 'features\[7\] \(code \d{5}\)\.geometry\.type'; value 'Point'",
+        ),
+    ],
+    ids=["duplicate-code", "no-code", "point"],
+)
+def test_a_commune_file_fault_names_the_feature(reference_copy: Path, change: object, message: str) -> None:
+    _edit(reference_copy / GEO_DIR / "communes-62-pas-de-calais.geojson", change)
+    with pytest.raises(DataError, match=message):
+        catalogue_extents(reference_copy)
+
+
 def test_a_cut_file_and_an_open_ring_are_refused(reference_copy: Path) -> None:
     france = reference_copy / GEO_DIR / FRANCE_FILE
     text = france.read_text()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bassin_kg.errors import DataError
-from bassin_kg.sources.common import read_reference
+from bassin_kg.sources.common import REFERENCE, read_reference
 from bassin_kg.sources.territories import BASIN_ZE2010, ZE2010_COMPOSITION
 
 GEO_DIR = "geo"
@@ -83,7 +83,7 @@ def catalogue_extents(reference_dir: Path) -> PlaceExtents:
             if code in communes:
                 raise DataError(
                     "commune code given twice",
-                    file=_shown(path),
+                    file=_shown(name),
                     field=f"features[{index}].properties.code",
                     value=code,
                     hint="each commune has one contour: restore the file from git (data/reference/README.md)",
@@ -98,7 +98,7 @@ def catalogue_extents(reference_dir: Path) -> PlaceExtents:
         if code not in communes:
             raise DataError(
                 "commune of the basin without a contour",
-                file=f"data/reference/{ZE2010_COMPOSITION}",
+                file=f"{REFERENCE}/{ZE2010_COMPOSITION}",
                 line=row.line,
                 field="CODGEO",
                 value=code,
@@ -185,7 +185,7 @@ def _features(path: Path, *, coded: bool = False) -> Iterator[tuple[int, str, li
     Positions are checked (numbers, in range) and rings closed; a fault names the file, the feature (its
     index and code) and the JSON path of the value. The files are single-line JSON, so no line is given.
     """
-    shown = _shown(path)
+    shown = _shown(path.name)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -293,6 +293,6 @@ def _cut(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "…"
 
 
-def _shown(path: Path) -> str:
-    parts = path.parts
-    return "/".join(parts[parts.index("data") :]) if "data" in parts else str(path)
+def _shown(name: str) -> str:
+    """How errors name a contour file: its path in the repository, wherever the project lies."""
+    return f"{REFERENCE}/{GEO_DIR}/{name}"
