@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from rdflib import Graph
 
 from bassin_kg.progress import Progress
 from bassin_kg.publish import PublishResult, publish
@@ -60,6 +61,21 @@ def published(built: Settings, tmp_path_factory: pytest.TempPathFactory) -> tupl
         settings, progress=Progress(quiet=True), static_site=True, site_only=("territoire", "acteur", "swot")
     )
     return settings, result
+
+
+@pytest.fixture(scope="session")
+def catalog(published: tuple[Settings, PublishResult]) -> Graph:
+    """The published catalogue of the real build, parsed once (read it; break ``catalog_copy``)."""
+    settings, _result = published
+    return Graph().parse(settings.dist_dir / "catalog.ttl", format="turtle")
+
+
+@pytest.fixture
+def catalog_copy(catalog: Graph) -> Graph:
+    """A private copy of the published catalogue, for a test that breaks it."""
+    copy = Graph()
+    copy += catalog
+    return copy
 
 
 @pytest.fixture
